@@ -1,0 +1,254 @@
+"""A synthetic shape world in the PASCAL VOC layout, for CPU-sized WSSS experiments.
+
+Classes are defined by **shape** only: every object gets a random colour pair and a
+random texture, and the background is drawn from the same texture family plus
+distractor strokes that belong to no class. Objects occlude each other; masks are
+exact after occlusion and the image-level labels are the classes left in the mask.
+"""
+import json
+import os
+import os.path as osp
+import xml.etree.ElementTree as ET
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+SHAPE_CLASSES = ('background', 'circle', 'triangle', 'square', 'star', 'cross',
+                 'ring')
+# The first entries of the PASCAL VOC palette (index -> RGB).
+PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128],
+           [128, 0, 128], [0, 128, 128]]
+IGNORE_INDEX = 255
+
+# clutter level -> (background texture contrast, number of distractor strokes)
+CLUTTER = {'low': (0.25, (0, 2)), 'medium': (0.5, (2, 5)), 'high': (0.8, (4, 9))}
+MIN_VISIBLE = 0.6  # every object keeps at least this fraction of its area visible
+
+
+def _polygon(rng, cls, cx, cy, r):
+    """Outline of a shape as a list of (x, y), or None for round shapes."""
+    rot = rng.uniform(0, 2 * np.pi)
+
+    def rotated(pts):
+        pts = np.asarray(pts, np.float64)
+        c, s = np.cos(rot), np.sin(rot)
+        x = pts[:, 0] * c - pts[:, 1] * s + cx
+        y = pts[:, 0] * s + pts[:, 1] * c + cy
+        return list(zip(x.tolist(), y.tolist()))
+
+    if cls == 'triangle':
+        ang = np.array([90, 210, 330]) * np.pi / 180 + rng.uniform(-0.15, 0.15, 3)
+        return rotated(np.stack([r * np.cos(ang), r * np.sin(ang)], 1))
+    if cls == 'square':
+        a = r * 0.8
+        b = a * rng.uniform(0.8, 1.2)
+        return rotated([(-a, -b), (a, -b), (a, b), (-a, b)])
+    if cls == 'star':
+        inner = rng.uniform(0.38, 0.5)
+        ang = np.arange(10) * np.pi / 5
+        rad = np.where(np.arange(10) % 2 == 0, r, r * inner)
+        return rotated(np.stack([rad * np.cos(ang), rad * np.sin(ang)], 1))
+    if cls == 'cross':
+        w = r * rng.uniform(0.3, 0.4)
+        return rotated([(-w, -r), (w, -r), (w, -w), (r, -w), (r, w), (w, w),
+                        (w, r), (-w, r), (-w, w), (-r, w), (-r, -w), (-w, -w)])
+    return None
+
+
+def _shape_mask(rng, cls, size):
+    """Binary (size, size) mask of one object of class ``cls`` at a random place."""
+    r = rng.uniform(0.14, 0.3) * size
+    cx, cy = rng.uniform(r * 0.6, size - r * 0.6, 2)
+    canvas = Image.new('L', (size, size), 0)
+    draw = ImageDraw.Draw(canvas)
+    poly = _polygon(rng, cls, cx, cy, r)
+    if poly is not None:
+        draw.polygon(poly, fill=1)
+    else:
+        ry = r * rng.uniform(0.85, 1.15)
+        draw.ellipse([cx - r, cy - ry, cx + r, cy + ry], fill=1)
+        if cls == 'ring':
+            k = rng.uniform(0.45, 0.6)
+            draw.ellipse([cx - r * k, cy - ry * k, cx + r * k, cy + ry * k], fill=0)
+    return np.asarray(canvas, bool)
+
+
+def _texture(rng, size, contrast=1.0):
+    """A random (size, size, 3) float texture in [0, 1]."""
+    c1 = rng.uniform(0, 1, 3)
+    c2 = np.clip(c1 + contrast * rng.uniform(-0.8, 0.8, 3), 0, 1)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+    kind = rng.integers(0, 5)
+    if kind == 0:  # solid
+        t = np.zeros((size, size))
+    elif kind == 1:  # stripes
+        ang = rng.uniform(0, np.pi)
+        period = rng.uniform(3, 10)
+        t = (np.sin((xx * np.cos(ang) + yy * np.sin(ang)) * 2 * np.pi / period) > 0)
+    elif kind == 2:  # checker
+        p = rng.integers(3, 9)
+        t = ((xx // p + yy // p) % 2)
+    elif kind == 3:  # smooth blotches
+        g = rng.uniform(0, 1, (5, 5))
+        t = np.asarray(
+            Image.fromarray((g * 255).astype(np.uint8)).resize(
+                (size, size), Image.BICUBIC), np.float64) / 255
+    else:  # gradient
+        ang = rng.uniform(0, 2 * np.pi)
+        t = (xx * np.cos(ang) + yy * np.sin(ang))
+        t = (t - t.min()) / (np.ptp(t) + 1e-6)
+    t = np.asarray(t, np.float64)[..., None]
+    img = c1 * (1 - t) + c2 * t
+    img += rng.normal(0, 0.03, img.shape)
+    return np.clip(img, 0, 1)
+
+
+def render_sample(rng, size=96, clutter='medium', max_objects=3):
+    """Render one image.
+
+    Returns:
+        tuple: ``img`` (size, size, 3) uint8, ``mask`` (size, size) uint8 with class
+        indices into ``SHAPE_CLASSES``, ``objects`` a list of (class name, bbox).
+    """
+    contrast, strokes = CLUTTER[clutter]
+    img = _texture(rng, size, contrast)
+    canvas = Image.fromarray((img * 255).astype(np.uint8))
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(rng.integers(strokes[0], strokes[1] + 1)):
+        col = tuple(int(v) for v in rng.integers(0, 256, 3))
+        width = int(rng.integers(1, 4))
+        pts = [tuple(p) for p in rng.uniform(0, size, (int(rng.integers(2, 5)), 2))]
+        if rng.random() < 0.5:
+            draw.line(pts, fill=col, width=width)
+        else:
+            box = sorted(rng.uniform(0, size, 2)), sorted(rng.uniform(0, size, 2))
+            draw.arc([box[0][0], box[1][0], box[0][1] + 1, box[1][1] + 1],
+                     start=float(rng.uniform(0, 360)),
+                     end=float(rng.uniform(0, 360)), fill=col, width=width)
+    img = np.asarray(canvas, np.float64) / 255
+
+    mask = np.zeros((size, size), np.uint8)
+    owner = np.full((size, size), -1, np.int64)  # which object owns each pixel
+    objects, areas = [], []
+    for _ in range(rng.integers(1, max_objects + 1)):
+        for _attempt in range(20):
+            cls = int(rng.integers(1, len(SHAPE_CLASSES)))
+            m = _shape_mask(rng, SHAPE_CLASSES[cls], size)
+            new_owner = np.where(m, len(objects), owner)
+            visible = [(new_owner == j).sum() / areas[j] for j in range(len(objects))]
+            if m.sum() >= 30 and all(v >= MIN_VISIBLE for v in visible):
+                break
+        else:
+            continue
+        owner = new_owner
+        areas.append(m.sum())
+        objects.append(cls)
+        tex = _texture(rng, size)
+        img = np.where(m[..., None], tex, img)
+        mask[m] = cls
+    out = []
+    for j, cls in enumerate(objects):
+        ys, xs = np.nonzero(owner == j)
+        out.append((SHAPE_CLASSES[cls],
+                    (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))))
+    return (img * 255).round().astype(np.uint8), mask, out
+
+
+def _write_xml(path, img_id, size, objects):
+    root = ET.Element('annotation')
+    ET.SubElement(root, 'folder').text = 'VOC2012'
+    ET.SubElement(root, 'filename').text = img_id + '.jpg'
+    sz = ET.SubElement(root, 'size')
+    for k, v in (('width', size), ('height', size), ('depth', 3)):
+        ET.SubElement(sz, k).text = str(v)
+    for name, (x0, y0, x1, y1) in objects:
+        obj = ET.SubElement(root, 'object')
+        ET.SubElement(obj, 'name').text = name
+        ET.SubElement(obj, 'difficult').text = '0'
+        box = ET.SubElement(obj, 'bndbox')
+        for k, v in (('xmin', x0), ('ymin', y0), ('xmax', x1), ('ymax', y1)):
+            ET.SubElement(box, k).text = str(v + 1)  # VOC boxes are 1-based
+    ET.ElementTree(root).write(path)
+
+
+def palette_png(mask):
+    """A (H, W) uint8 class-index array as a PIL image in VOC palette mode."""
+    png = Image.fromarray(mask, mode='P')
+    flat = np.zeros((256, 3), np.uint8)
+    flat[:len(PALETTE)] = PALETTE
+    flat[IGNORE_INDEX] = (224, 224, 192)  # VOC's colour for 'void'
+    png.putpalette(flat.reshape(-1).tolist())
+    return png
+
+
+def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=96,
+                       clutter='medium', progress=True):
+    """Write the synthetic world as ``out_dir/VOC2012`` in the VOC layout.
+
+    Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette),
+    ``Annotations/*.xml``, ``ImageSets/Segmentation/{train,val}.txt`` and the label
+    file ``cls_labels.json`` (see :func:`semformer.datasets.write_label_file`).
+    Image ``i`` of a split depends only on (seed, split, i).
+
+    Returns:
+        str: the ``VOC2012`` directory.
+    """
+    from tqdm import tqdm
+
+    from .voc_image_label import write_label_file
+    root = osp.join(out_dir, 'VOC2012')
+    for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
+                'ImageSets/Segmentation'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
+    labels = {}
+    jobs = [('train', 0, num_train), ('val', 1, num_val)]
+    bar = tqdm(total=num_train + num_val, desc='synthetic images', disable=not progress)
+    for split, split_id, n in jobs:
+        ids = []
+        for i in range(n):
+            img_id = f'{split}_{seed:04d}_{i:05d}'
+            rng = np.random.default_rng([seed, split_id, i])
+            img, mask, objects = render_sample(rng, size, clutter)
+            Image.fromarray(img).save(osp.join(root, 'JPEGImages', img_id + '.jpg'),
+                                      quality=95)
+            palette_png(mask).save(osp.join(root, 'SegmentationClass', img_id + '.png'))
+            _write_xml(osp.join(root, 'Annotations', img_id + '.xml'), img_id, size,
+                       objects)
+            present = np.unique(mask)
+            labels[img_id] = [int(c in present) or int(c == 0)
+                              for c in range(len(SHAPE_CLASSES))]
+            ids.append(img_id)
+            bar.update()
+        with open(osp.join(root, 'ImageSets/Segmentation', split + '.txt'), 'w') as f:
+            f.write('\n'.join(ids) + '\n')
+    bar.close()
+    write_label_file(osp.join(root, 'cls_labels.json'), SHAPE_CLASSES, labels)
+    with open(osp.join(root, 'synthetic.json'), 'w') as f:
+        json.dump(dict(seed=seed, num_train=num_train, num_val=num_val, size=size,
+                       clutter=clutter, classes=SHAPE_CLASSES), f, indent=1)
+    return root
+
+
+def contact_sheet(voc_root, path, num=12, cols=6, scale=2):
+    """Save a PNG grid of images (top) and their palette masks (below) with labels."""
+    with open(osp.join(voc_root, 'ImageSets/Segmentation/train.txt')) as f:
+        ids = f.read().split()[:num]
+    tiles = []
+    for img_id in ids:
+        img = Image.open(osp.join(voc_root, 'JPEGImages', img_id + '.jpg')).convert('RGB')
+        mask = Image.open(osp.join(voc_root, 'SegmentationClass', img_id + '.png'))
+        names = [SHAPE_CLASSES[c] for c in np.unique(np.asarray(mask)) if c != 0]
+        w, h = img.size
+        tile = Image.new('RGB', (w * scale, 2 * h * scale + 12), 'white')
+        tile.paste(img.resize((w * scale, h * scale), Image.NEAREST), (0, 0))
+        tile.paste(mask.convert('RGB').resize((w * scale, h * scale), Image.NEAREST),
+                   (0, h * scale))
+        ImageDraw.Draw(tile).text((2, 2 * h * scale), ','.join(names), fill='black')
+        tiles.append(tile)
+    tw, th = tiles[0].size
+    rows = (len(tiles) + cols - 1) // cols
+    sheet = Image.new('RGB', (cols * (tw + 4), rows * (th + 4)), 'white')
+    for k, tile in enumerate(tiles):
+        sheet.paste(tile, ((k % cols) * (tw + 4), (k // cols) * (th + 4)))
+    sheet.save(path)
+    return path

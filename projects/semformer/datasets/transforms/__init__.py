@@ -1,0 +1,3 @@
+from .formatting import PackImageLabelInputs
+
+__all__ = ['PackImageLabelInputs']

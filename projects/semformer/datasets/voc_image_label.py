@@ -1,0 +1,207 @@
+"""PASCAL VOC (and VOC-layout) datasets with image-level labels for WSSS."""
+import json
+import os
+import os.path as osp
+import xml.etree.ElementTree as ET
+
+import numpy as np
+from mmengine.fileio import list_from_file
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+from PIL import Image
+
+from .synthetic import PALETTE as SHAPE_PALETTE
+from .synthetic import SHAPE_CLASSES
+
+VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
+               'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
+               'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
+               'tvmonitor')
+VOC_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128],
+               [128, 0, 128], [0, 128, 128], [128, 128, 128], [64, 0, 0],
+               [192, 0, 0], [64, 128, 0], [192, 128, 0], [64, 0, 128],
+               [192, 0, 128], [64, 128, 128], [192, 128, 128], [0, 64, 0],
+               [128, 64, 0], [0, 192, 0], [128, 192, 0], [0, 64, 128]]
+
+
+def write_label_file(path, classes, labels):
+    """Write image-level labels as JSON, atomically.
+
+    Format: ``{"classes": [K names], "labels": {image id: [K 0/1 entries]}}`` with
+    index 0 the background (always 1).
+    """
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(dict(classes=list(classes),
+                       labels={k: [int(v) for v in vec] for k, vec in labels.items()}),
+                  f)
+    os.replace(tmp, path)
+
+
+def read_label_file(path, classes):
+    """Read a label file written by :func:`write_label_file`.
+
+    Returns:
+        dict: image id -> multi-hot float32 array (K,), background set to 1.
+    """
+    with open(path) as f:
+        content = json.load(f)
+    if list(content.get('classes', [])) != list(classes):
+        raise ValueError(f'label file {path} lists classes {content.get("classes")}, '
+                         f'but the dataset has {list(classes)}')
+    out = {}
+    for img_id, vec in content['labels'].items():
+        vec = np.asarray(vec, np.float32)
+        if vec.shape != (len(classes), ):
+            raise ValueError(f'label file {path}: the label vector of image {img_id} '
+                             f'has length {vec.size}, expected {len(classes)} '
+                             '(background first)')
+        out[img_id] = vec
+    return out
+
+
+def labels_from_xml(xml_path, classes):
+    """Multi-hot (K,) labels from the object names of a VOC XML annotation.
+
+    All objects count, ``difficult`` ones included, as in the authors' code.
+    """
+    try:
+        root = ET.parse(xml_path).getroot()
+    except ET.ParseError as e:
+        raise ValueError(f'cannot parse annotation {xml_path}: {e}') from e
+    vec = np.zeros(len(classes), np.float32)
+    for obj in root.findall('object'):
+        name = obj.findtext('name', '').strip()
+        if name not in classes or name == classes[0]:
+            raise ValueError(f'annotation {xml_path}: unknown class name {name!r}; '
+                             f'known: {list(classes[1:])}')
+        vec[classes.index(name)] = 1
+    return vec
+
+
+def labels_from_mask(mask_path, num_classes, ignore_index=255):
+    """Multi-hot (K,) labels from the class indices present in a mask PNG."""
+    try:
+        mask = np.asarray(Image.open(mask_path))
+    except OSError as e:
+        raise ValueError(f'cannot read mask {mask_path}: {e}') from e
+    present = np.unique(mask)
+    present = present[present != ignore_index]
+    if present.size and present.max() >= num_classes:
+        raise ValueError(f'mask {mask_path} holds class index {present.max()}, but '
+                         f'the dataset has {num_classes} classes')
+    vec = np.zeros(num_classes, np.float32)
+    vec[present] = 1
+    return vec
+
+
+@DATASETS.register_module()
+class VOCImageLabelDataset(BaseSegDataset):
+    """PASCAL VOC 2012 (+ SBD ``trainaug``) with image-level labels.
+
+    Every sample carries ``gt_image_labels``, a multi-hot float32 array (K,) with
+    index 0 the background, always 1. Labels come from ``label_file`` if it exists,
+    else per image from ``Annotations/<id>.xml``, else from the mask. Samples whose
+    mask exists also get ``seg_map_path`` so ``LoadAnnotations`` and ``IoUMetric``
+    can score CAMs and pseudo labels.
+
+    Args:
+        ann_file (str): split file, one image id per line.
+        label_file (str): JSON label file (see :func:`write_label_file`), relative
+            to ``data_root``; it is optional.
+        data_prefix (dict): folders ``img_path``, ``seg_map_path`` and
+            ``xml_path`` relative to ``data_root``.
+    """
+    METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE)
+
+    def __init__(self,
+                 ann_file,
+                 label_file='cls_labels.json',
+                 data_prefix=dict(
+                     img_path='JPEGImages',
+                     seg_map_path='SegmentationClass',
+                     xml_path='Annotations'),
+                 **kwargs):
+        self.label_file = label_file
+        super().__init__(ann_file=ann_file, data_prefix=data_prefix, **kwargs)
+
+    def _label_file_path(self):
+        if not self.label_file:
+            return None
+        if self.data_root and not osp.isabs(self.label_file):
+            return osp.join(self.data_root, self.label_file)
+        return self.label_file
+
+    def load_data_list(self):
+        classes = tuple(self.metainfo['classes'])
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(f'split file {self.ann_file} does not exist')
+        img_dir = self.data_prefix.get('img_path', '')
+        seg_dir = self.data_prefix.get('seg_map_path', '')
+        xml_dir = self.data_prefix.get('xml_path', '')
+        label_path = self._label_file_path()
+        file_labels = (read_label_file(label_path, classes)
+                       if label_path and osp.isfile(label_path) else None)
+        data_list = []
+        for img_id in list_from_file(self.ann_file):
+            img_id = img_id.strip().split()[0] if img_id.strip() else ''
+            if not img_id:
+                continue
+            img_path = osp.join(img_dir, img_id + self.img_suffix)
+            if not osp.isfile(img_path):
+                raise FileNotFoundError(
+                    f'image {img_path} (listed in {self.ann_file}) does not exist')
+            seg_path = osp.join(seg_dir, img_id + self.seg_map_suffix)
+            seg_path = seg_path if seg_dir and osp.isfile(seg_path) else None
+            labels = self._image_labels(img_id, file_labels, label_path, xml_dir,
+                                        seg_path, classes)
+            data_list.append(
+                dict(
+                    img_path=img_path,
+                    seg_map_path=seg_path,
+                    img_id=img_id,
+                    gt_image_labels=labels,
+                    label_map=self.label_map,
+                    reduce_zero_label=self.reduce_zero_label,
+                    seg_fields=[]))
+        return data_list
+
+    def _image_labels(self, img_id, file_labels, label_path, xml_dir, seg_path,
+                      classes):
+        xml_path = osp.join(xml_dir, img_id + '.xml') if xml_dir else None
+        if file_labels is not None:
+            if img_id not in file_labels:
+                raise KeyError(f'image {img_id} has no entry in label file {label_path}')
+            labels, source = file_labels[img_id].copy(), label_path
+        elif xml_path and osp.isfile(xml_path):
+            labels, source = labels_from_xml(xml_path, classes), xml_path
+        elif seg_path:
+            labels = labels_from_mask(seg_path, len(classes), self.ignore_index)
+            source = seg_path
+        else:
+            raise FileNotFoundError(
+                f'no image-level labels for image {img_id}: no label file '
+                f'({label_path}), no annotation ({xml_path}) and no mask')
+        if not labels[1:].any():
+            raise ValueError(f'image {img_id} has no object class in {source}; '
+                             'remove it from the split or fix its labels')
+        labels[0] = 1  # background is always present
+        return labels
+
+    def prepare_data(self, idx):
+        """Run the pipeline; name the files of the sample if loading fails."""
+        try:
+            return super().prepare_data(idx)
+        except Exception as e:
+            info = self.get_data_info(idx)
+            raise RuntimeError(
+                f'cannot load sample {idx}: image {info["img_path"]}'
+                + (f', mask {info["seg_map_path"]}' if info.get('seg_map_path') else '')
+                + f' ({type(e).__name__}: {e}); the file may be unreadable or '
+                'corrupt') from e
+
+
+@DATASETS.register_module()
+class SyntheticShapeDataset(VOCImageLabelDataset):
+    """The synthetic shape world of ``tools/make_synthetic_voc.py`` (VOC layout)."""
+    METAINFO = dict(classes=SHAPE_CLASSES, palette=SHAPE_PALETTE)

@@ -1,0 +1,4 @@
+from .checkpoint import register_safe_globals
+from .launcher import prepare_launcher
+
+__all__ = ['register_safe_globals', 'prepare_launcher']
