@@ -51,10 +51,10 @@ log "torch: $SEMFORMER_TORCH"
 # shellcheck disable=SC2086
 pip_install -q $SEMFORMER_TORCH wheel ninja
 # torch 2.14 wants setuptools >= 77.0.3; mmcv 2.1.0's setup.py and mmengine's `mmseg::`
-# config bases need pkg_resources, which setuptools 81 deprecates noisily and 82 removes.
-pip_install -q "setuptools>=77.0.3,<81"
-# Headless OpenCV first, so mmcv/mmengine do not pull the GUI build (needs libGL).
-pip_install -q "opencv-python-headless>=4.8,<5" "numpy>=1.24,<2.5"
+# config bases need pkg_resources, which setuptools 80 deprecates with a warning at every
+# import and 82 removes.
+pip_install -q "setuptools>=77.0.3,<80"
+pip_install -q "numpy>=1.24,<2.5"
 
 # mmcv with compiled ops. A wheel is only reused if it was built against this exact
 # torch build, Python and machine: the key below names all of them, and pip's own
@@ -93,7 +93,7 @@ fi
 log "OpenMMLab packages and the rest of requirements/runtime.txt"
 pip_install -q -r "$ROOT/requirements/runtime.txt"
 log "semformer (editable)"
-pip_install -q --no-deps -e "$ROOT"
+pip_install -q --no-deps --no-build-isolation -e "$ROOT"
 
 # Fail here, not in the first training run, if the stack does not fit together.
 "$PY" - <<'EOF'

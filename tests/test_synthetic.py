@@ -1,0 +1,92 @@
+import hashlib
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+from conftest import REPO
+from semformer.datasets import SHAPE_CLASSES, labels_from_xml, make_synthetic_voc
+from semformer.datasets.synthetic import MIN_VISIBLE, render_sample
+
+
+def _digest(root, split):
+    h = hashlib.sha256()
+    ids = open(osp.join(root, 'ImageSets/Segmentation', split + '.txt')).read().split()
+    for img_id in ids:
+        for sub, ext in (('JPEGImages', '.jpg'), ('SegmentationClass', '.png')):
+            h.update(open(osp.join(root, sub, img_id + ext), 'rb').read())
+    return h.hexdigest()
+
+
+def test_deterministic_for_a_seed(tmp_path):
+    a = make_synthetic_voc(str(tmp_path / 'a'), seed=7, num_train=6, num_val=2,
+                           size=40, progress=False)
+    b = make_synthetic_voc(str(tmp_path / 'b'), seed=7, num_train=6, num_val=2,
+                           size=40, progress=False)
+    c = make_synthetic_voc(str(tmp_path / 'c'), seed=8, num_train=6, num_val=2,
+                           size=40, progress=False)
+    assert _digest(a, 'train') == _digest(b, 'train')
+    assert _digest(a, 'val') == _digest(b, 'val')
+    assert _digest(a, 'train') != _digest(c, 'train')
+
+
+def test_labels_are_the_classes_in_the_masks(synthetic_root):
+    content = json.load(open(osp.join(synthetic_root, 'cls_labels.json')))
+    assert content['classes'] == list(SHAPE_CLASSES)
+    ids = open(osp.join(synthetic_root, 'ImageSets/Segmentation/train.txt')).read().split()
+    assert len(ids) == 24
+    for img_id in ids:
+        mask = np.asarray(Image.open(osp.join(synthetic_root, 'SegmentationClass',
+                                              img_id + '.png')))
+        assert Image.open(osp.join(synthetic_root, 'SegmentationClass',
+                                   img_id + '.png')).mode == 'P'
+        expected = np.zeros(len(SHAPE_CLASSES), int)
+        expected[np.unique(mask)] = 1
+        expected[0] = 1
+        assert content['labels'][img_id] == expected.tolist()
+        assert 1 <= expected[1:].sum() <= 3
+        # the XML annotations name the same classes
+        xml = labels_from_xml(osp.join(synthetic_root, 'Annotations', img_id + '.xml'),
+                              SHAPE_CLASSES)
+        assert (xml[1:] == expected[1:]).all()
+
+
+def test_objects_stay_visible_after_occlusion():
+    for i in range(40):
+        rng = np.random.default_rng([1, i])
+        img, mask, objects = render_sample(rng, 64)
+        assert img.shape == (64, 64, 3) and img.dtype == np.uint8
+        assert 1 <= len(objects) <= 3
+        for name, (x0, y0, x1, y1) in objects:
+            cls = SHAPE_CLASSES.index(name)
+            box = mask[y0:y1 + 1, x0:x1 + 1]
+            # the box is tight around pixels of that class
+            assert (box == cls).any()
+            assert (box == cls).sum() >= 30 * MIN_VISIBLE / 2
+
+
+def test_colour_does_not_identify_the_class():
+    """Mean object colour of one class spreads over the whole range."""
+    means = []
+    for i in range(60):
+        img, mask, _ = render_sample(np.random.default_rng([2, i]), 64)
+        if (mask == 1).sum() > 50:
+            means.append(img[mask == 1].mean(0))
+    means = np.array(means)
+    assert len(means) >= 5
+    assert (means.max(0) - means.min(0) > 100).all()
+
+
+def test_tool_writes_tree_and_contact_sheet(tmp_path):
+    out = tmp_path / 'syn'
+    cmd = [sys.executable, osp.join(REPO, 'tools/make_synthetic_voc.py'), '--out',
+           str(out), '--num-train', '8', '--num-val', '4', '--size', '48']
+    first = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert 'wrote 8 train + 4 val images' in first.stdout
+    sheet = Image.open(out / 'contact_sheet.png')
+    assert sheet.size[0] > 200
+    again = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    assert 'already holds' in again.stdout
