@@ -17,7 +17,8 @@ def test_there_are_configs():
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
 def test_config_loads_and_imports_semformer(path):
     cfg = Config.fromfile(path)
-    assert 'semformer' in cfg.custom_imports['imports']
+    if '_base_' not in path:  # runnable configs must register our components
+        assert 'semformer' in cfg.custom_imports['imports']
 
 
 @pytest.mark.parametrize('name', ['voc12_image_labels', 'synthetic_shapes'])

@@ -3,6 +3,9 @@
 Importing this package registers every component in mmseg's registries.
 """
 from .datasets import *  # noqa: F401,F403
+from .engine import *  # noqa: F401,F403
+from .evaluation import *  # noqa: F401,F403
+from .models import *  # noqa: F401,F403
 from .utils import register_safe_globals
 from .version import __version__  # noqa: F401
 

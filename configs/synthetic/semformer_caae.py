@@ -1,0 +1,65 @@
+# SemFormer stage 1 (CAAE) on the synthetic shape world, sized for a 2-core CPU.
+# Encoder: the ViT pretrained on a disjoint synthetic set (multi-label
+# classification, configs/synthetic/pretrain_vit-t8_multilabel.py), 6 layers,
+# width 128, patch 8: 12 x 12 tokens on 96 x 96 images. K = 7, D = 64.
+_base_ = [
+    '../_base_/models/caae_deit-b.py', '../_base_/datasets/synthetic_shapes.py',
+    'mmseg::_base_/default_runtime.py'
+]
+crop_size = (96, 96)
+checkpoint = 'checkpoints/synthetic_vit-t8_pretrain.pth'
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    num_classes=7,
+    class_dim=64,
+    encoder=dict(
+        arch=dict(
+            _delete_=True,
+            embed_dims=128,
+            num_layers=6,
+            num_heads=4,
+            feedforward_channels=512),
+        img_size=96,  # pretrained at 64 px: pos_embed is resized on loading
+        patch_size=8,
+        init_cfg=dict(checkpoint=checkpoint)),
+    decoder=dict(embed_dims=128, num_layers=2, num_heads=4))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResize', scale=crop_size, ratio_range=(0.75, 1.25),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackImageLabelInputs'),
+]
+val_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='PackImageLabelInputs'),
+]
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=50, dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='ImageLabelMetric', _delete_=True)
+test_evaluator = val_evaluator
+
+max_iters = 500
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01),
+    paramwise_cfg=dict(custom_keys={'encoder': dict(lr_mult=0.1)}))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
+         by_epoch=False)
+]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=250)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=25, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250,
+                    max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
+custom_hooks = [dict(type='CAAEReconstructionHook', num_images=8)]
+randomness = dict(seed=0)

@@ -1,0 +1,3 @@
+from .hooks import CAAEReconstructionHook
+
+__all__ = ['CAAEReconstructionHook']

@@ -1,0 +1,3 @@
+from .reconstruction_hook import CAAEReconstructionHook
+
+__all__ = ['CAAEReconstructionHook']

@@ -1,0 +1,3 @@
+from .metrics import ImageLabelMetric
+
+__all__ = ['ImageLabelMetric']

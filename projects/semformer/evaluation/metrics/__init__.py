@@ -1,0 +1,3 @@
+from .image_label_metric import ImageLabelMetric
+
+__all__ = ['ImageLabelMetric']

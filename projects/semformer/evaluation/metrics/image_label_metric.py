@@ -1,0 +1,36 @@
+from typing import Sequence
+
+import torch
+from mmengine.evaluator import BaseMetric
+from mmpretrain.evaluation import AveragePrecision, MultiLabelMetric
+from mmseg.registry import METRICS
+
+
+@METRICS.register_module()
+class ImageLabelMetric(BaseMetric):
+    """Image-level multi-label scores: mAP and precision/recall/F1 at ``thr``.
+
+    Reads ``pred_image_scores`` (K,) in [0, 1] and ``gt_image_labels`` (K,) of every
+    data sample; the background (index 0) is excluded. Macro averages, in %.
+    """
+    default_prefix = 'cls'
+
+    def __init__(self, thr=0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.thr = thr
+
+    def process(self, data_batch, data_samples: Sequence[dict]):
+        for sample in data_samples:
+            self.results.append((sample['pred_image_scores'][1:].float().cpu(),
+                                 sample['gt_image_labels'][1:].float().cpu()))
+
+    def compute_metrics(self, results):
+        pred = torch.stack([r[0] for r in results])
+        gt = torch.stack([r[1] for r in results])
+        precision, recall, f1, _ = MultiLabelMetric.calculate(
+            pred, gt, average='macro', thr=self.thr)
+        return dict(
+            mAP=float(AveragePrecision.calculate(pred, gt, average='macro')),
+            precision=float(precision),
+            recall=float(recall),
+            F1=float(f1))

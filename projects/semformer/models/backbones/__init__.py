@@ -1,0 +1,3 @@
+from .mct_vit import MultiClassTokenViT
+
+__all__ = ['MultiClassTokenViT']

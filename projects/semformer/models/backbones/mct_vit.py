@@ -1,0 +1,102 @@
+import math
+
+import torch
+import torch.nn as nn
+from mmengine.model.weight_init import trunc_normal_
+from mmpretrain.models.backbones import VisionTransformer
+from mmpretrain.models.utils import resize_pos_embed
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class MultiClassTokenViT(VisionTransformer):
+    """A ViT/DeiT with K class tokens prepended to the patch tokens (K may be 0).
+
+    Built on mmpretrain's ``VisionTransformer`` and loads its checkpoints (DeiT,
+    DeiT distilled, ViT): the checkpoint's cls/dist tokens are dropped; with K > 0
+    every class token and its position embedding start as copies of the
+    checkpoint's cls token and cls position embedding, as in the authors' code.
+    Grid position embeddings are resized to the input grid, so any input whose
+    sides are multiples of the patch size works.
+
+    Args:
+        num_class_tokens (int): K. 0 gives a patch-token-only encoder (the CAAE).
+        out_type (str): ``'featmap'`` (B, C, h, w) patch-token maps, usable as a
+            plain backbone for mmseg decode heads, or ``'raw'`` (B, K + hw, C).
+        **kwargs: the arguments of mmpretrain's ``VisionTransformer``
+            (``arch``, ``img_size``, ``patch_size``, ``out_indices``, ``init_cfg``...).
+    """
+    OUT_TYPES = {'raw', 'featmap'}
+
+    def __init__(self, num_class_tokens=0, out_type='featmap', **kwargs):
+        kwargs.pop('with_cls_token', None)
+        super().__init__(with_cls_token=False, out_type=out_type, **kwargs)
+        self.num_class_tokens = num_class_tokens
+        if num_class_tokens:
+            self.class_tokens = nn.Parameter(
+                torch.zeros(1, num_class_tokens, self.embed_dims))
+            self.class_pos_embed = nn.Parameter(
+                torch.zeros(1, num_class_tokens, self.embed_dims))
+
+    def init_weights(self):
+        super().init_weights()
+        pretrained = (isinstance(self.init_cfg, dict)
+                      and self.init_cfg.get('type') == 'Pretrained')
+        if self.num_class_tokens and not pretrained:
+            trunc_normal_(self.class_tokens, std=0.02)
+            trunc_normal_(self.class_pos_embed, std=0.02)
+
+    def _prepare_pos_embed(self, state_dict, prefix, *args, **kwargs):
+        """Map a checkpoint's cls/dist tokens onto our tokens before loading."""
+        name = prefix + 'pos_embed'
+        if name in state_dict:
+            pos = state_dict[name]
+            extra = pos.shape[1] - math.isqrt(pos.shape[1])**2
+            cls_token = state_dict.pop(prefix + 'cls_token', None)
+            state_dict.pop(prefix + 'dist_token', None)
+            K = self.num_class_tokens
+            if K and prefix + 'class_tokens' not in state_dict and extra:
+                if cls_token is None:
+                    raise KeyError(f'{prefix}cls_token is missing: class tokens '
+                                   'cannot be initialised from this checkpoint')
+                state_dict[prefix + 'class_tokens'] = cls_token.expand(1, K, -1).clone()
+                state_dict[prefix + 'class_pos_embed'] = pos[:, :1].expand(1, K, -1).clone()
+            state_dict[name] = pos[:, extra:]
+        super()._prepare_pos_embed(state_dict, prefix, *args, **kwargs)
+
+    def embed(self, x):
+        """(B, 3, H, W) -> tokens (B, K + hw, C) and the patch grid (h, w)."""
+        x, hw = self.patch_embed(x)
+        x = x + resize_pos_embed(self.pos_embed, self.patch_resolution, hw,
+                                 mode=self.interpolate_mode, num_extra_tokens=0)
+        if self.num_class_tokens:
+            cls = (self.class_tokens + self.class_pos_embed).expand(x.shape[0], -1, -1)
+            x = torch.cat([cls, x], dim=1)
+        return self.pre_norm(self.drop_after_pos(x)), hw
+
+    def forward_tokens(self, x):
+        """Final-norm tokens: patch tokens (B, hw, C), class tokens (B, K, C), (h, w)."""
+        x, hw = self.embed(x)
+        for layer in self.layers:
+            x = layer(x)
+        if self.final_norm:
+            x = self.ln1(x)
+        K = self.num_class_tokens
+        return x[:, K:], x[:, :K], hw
+
+    def forward(self, x):
+        x, hw = self.embed(x)
+        outs = []
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i == len(self.layers) - 1 and self.final_norm:
+                x = self.ln1(x)
+            if i in self.out_indices:
+                outs.append(self._format_output(x, hw))
+        return tuple(outs)
+
+    def _format_output(self, x, hw):
+        if self.out_type == 'raw':
+            return x
+        patches = x[:, self.num_class_tokens:]
+        return patches.reshape(x.shape[0], *hw, -1).permute(0, 3, 1, 2)

@@ -1,0 +1,3 @@
+from .image_label_classifier import ImageLabelClassifier
+
+__all__ = ['ImageLabelClassifier']

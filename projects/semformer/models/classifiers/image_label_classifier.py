@@ -1,0 +1,41 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class ImageLabelClassifier(BaseModel):
+    """Multi-label classification from image-level labels on one cls token.
+
+    ``backbone`` must return (B, C) features last (e.g. mmpretrain's
+    ``VisionTransformer`` with ``out_type='cls_token'``); a linear layer gives the
+    K - 1 foreground logits, trained with BCE. Used to pretrain backbones for the
+    synthetic world; the checkpoint keeps the mmpretrain layout (``backbone.*``).
+
+    Args:
+        backbone (dict): backbone config.
+        num_classes (int): K, background included.
+        in_channels (int): C.
+    """
+
+    def __init__(self, backbone, num_classes, in_channels, data_preprocessor=None,
+                 init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.fc = nn.Linear(in_channels, num_classes - 1)
+
+    def forward(self, inputs, data_samples=None, mode='tensor'):
+        logits = self.fc(self.backbone(inputs)[-1])  # (B, K - 1)
+        if mode == 'tensor':
+            return logits
+        if mode == 'loss':
+            labels = torch.stack([s.gt_image_labels for s in data_samples])[:, 1:]
+            return dict(loss_cls=F.binary_cross_entropy_with_logits(logits, labels))
+        if mode == 'predict':
+            scores = F.pad(logits.sigmoid(), (1, 0), value=1.0)  # background: 1
+            for sample, score in zip(data_samples, scores):
+                sample.pred_image_scores = score
+            return data_samples
+        raise ValueError(f'unknown mode {mode!r}')

@@ -1,0 +1,81 @@
+import torch
+from mmpretrain.models import VisionTransformer
+from mmseg.registry import MODELS
+
+ARCH = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)
+
+
+def deit_checkpoint(tmp_path, distilled):
+    """A DeiT-layout checkpoint (mmpretrain keys) with a 4 x 4 grid at 32 px."""
+    torch.manual_seed(0)
+    vit = VisionTransformer(arch=ARCH, img_size=32, patch_size=8)
+    vit.init_weights()
+    state = {f'backbone.{k}': v for k, v in vit.state_dict().items()}
+    state['backbone.cls_token'].normal_()
+    if distilled:  # DistilledVisionTransformer: cls + dist tokens, 2 extra positions
+        state['backbone.dist_token'] = torch.randn(1, 1, 32)
+        state['backbone.pos_embed'] = torch.cat(
+            [torch.randn(1, 1, 32), state['backbone.pos_embed']], 1)
+    state['head.layers.head.weight'] = torch.randn(10, 32)
+    path = tmp_path / 'deit.pth'
+    torch.save(dict(state_dict=state), path)
+    return path, state
+
+
+def build(path, K, img_size=32):
+    model = MODELS.build(
+        dict(type='MultiClassTokenViT', num_class_tokens=K, arch=ARCH,
+             img_size=img_size, patch_size=8, out_type='raw',
+             init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                           prefix='backbone.')))
+    model.init_weights()
+    return model
+
+
+def test_patch_tokens_only_from_distilled_checkpoint(tmp_path):
+    path, state = deit_checkpoint(tmp_path, distilled=True)
+    model = build(path, K=0)
+    assert model.pos_embed.shape == (1, 16, 32)
+    # the two extra positions (cls, dist) are dropped, the grid kept
+    assert torch.equal(model.pos_embed, state['backbone.pos_embed'][:, 2:])
+    assert torch.equal(model.layers[1].ffn.layers[1].weight,
+                       state['backbone.layers.1.ffn.layers.1.weight'])
+    patches, cls, hw = model.forward_tokens(torch.randn(2, 3, 32, 48))
+    assert patches.shape == (2, 24, 32) and cls.shape == (2, 0, 32) and hw == (4, 6)
+
+
+def test_class_tokens_start_from_the_cls_token(tmp_path):
+    path, state = deit_checkpoint(tmp_path, distilled=False)
+    model = build(path, K=3, img_size=48)  # 6 x 6 grid: resized on load
+    assert model.pos_embed.shape == (1, 36, 32)
+    for k in range(3):
+        assert torch.equal(model.class_tokens[0, k], state['backbone.cls_token'][0, 0])
+        assert torch.equal(model.class_pos_embed[0, k],
+                           state['backbone.pos_embed'][0, 0])
+    x = torch.randn(1, 3, 48, 48)
+    patches, cls, hw = model.forward_tokens(x)
+    assert patches.shape == (1, 36, 32) and cls.shape == (1, 3, 32)
+    # identical class tokens see identical inputs: their outputs are equal
+    assert torch.allclose(cls[0, 0], cls[0, 2], atol=1e-6)
+
+
+def test_feature_maps_for_decode_heads():
+    model = MODELS.build(
+        dict(type='MultiClassTokenViT', num_class_tokens=2, arch=ARCH,
+             img_size=32, patch_size=8, out_indices=(0, 1)))
+    model.init_weights()
+    outs = model(torch.randn(2, 3, 40, 32))
+    assert [o.shape for o in outs] == [(2, 32, 5, 4)] * 2
+
+
+def test_own_checkpoint_round_trip(tmp_path):
+    model = MODELS.build(
+        dict(type='MultiClassTokenViT', num_class_tokens=2, arch=ARCH,
+             img_size=32, patch_size=8))
+    model.init_weights()
+    other = MODELS.build(
+        dict(type='MultiClassTokenViT', num_class_tokens=2, arch=ARCH,
+             img_size=32, patch_size=8))
+    other.load_state_dict(model.state_dict())
+    for (k, a), b in zip(model.state_dict().items(), other.state_dict().values()):
+        assert torch.equal(a, b), k

@@ -1,0 +1,149 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.structures import BaseDataElement
+from mmseg.registry import MODELS
+
+from conftest import REPO
+from semformer.models import semantic_similarity_loss
+
+K, D, P, S = 4, 8, 8, 32  # classes, class dim, patch, image side
+
+
+def tiny_caae(**kwargs):
+    cfg = dict(
+        type='ClassAwareAutoEncoder',
+        num_classes=K,
+        class_dim=D,
+        encoder=dict(
+            type='MultiClassTokenViT',
+            arch=dict(embed_dims=32, num_layers=2, num_heads=2,
+                      feedforward_channels=64),
+            img_size=S,
+            patch_size=P,
+            out_type='raw'),
+        decoder=dict(embed_dims=24, num_layers=1, num_heads=2))
+    cfg.update(kwargs)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def samples(labels):
+    out = []
+    for y in labels:
+        s = BaseDataElement()
+        s.gt_image_labels = torch.tensor(y, dtype=torch.float32)
+        out.append(s)
+    return out
+
+
+def test_tensor_shapes_and_signs():
+    torch.manual_seed(0)
+    model = tiny_caae()
+    x = torch.randn(2, 3, S, 48)  # non-square input: 4 x 6 patches
+    tokens, hw = model.primary_tokens(x)
+    assert hw == (4, 6)
+    assert tokens.shape == (2, 24, K * D)
+    E, Sem = model.class_embeddings(x), model.class_semantics()
+    assert E.shape == (2, K, D) and Sem.shape == (K, D)
+    assert (E >= 0).all() and (Sem >= 0).all() and (tokens >= 0).all()
+    assert torch.allclose(E, tokens.sum(1).view(2, K, D))
+    assert model.reconstruct(tokens, hw).shape == x.shape
+    sim = model.similarity(E)
+    assert sim.shape == (2, K) and (sim >= 0).all() and (sim <= 1 + 1e-6).all()
+
+
+@pytest.mark.parametrize('reduction,fn', [('mean', lambda t: t.mean(1)),
+                                          ('max', lambda t: t.amax(1))])
+def test_reductions(reduction, fn):
+    model = tiny_caae(reduction=reduction)
+    x = torch.randn(2, 3, S, S)
+    tokens, _ = model.primary_tokens(x)
+    assert torch.allclose(model.class_embeddings(x), fn(tokens).view(2, K, D))
+
+
+def test_loss_ss_is_the_hand_computed_bce():
+    sim = torch.tensor([[0.9, 0.2], [0.5, 0.7]])
+    y = torch.tensor([[1., 0.], [1., 1.]])
+    expected = -(math.log(0.9) + math.log(0.8) + math.log(0.5) + math.log(0.7)) / 4
+    assert semantic_similarity_loss(sim, y).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_loss_ss_is_finite_at_zero_and_one():
+    sim = torch.tensor([[0.0, 1.0, 1.0, 0.0]], requires_grad=True)
+    y = torch.tensor([[1., 0., 1., 0.]])
+    loss = semantic_similarity_loss(sim, y)
+    loss.backward()
+    # the two wrong extremes cost -log(1e-4) each, the right ones ~1e-4
+    assert loss.item() == pytest.approx(
+        (2 * -math.log(1e-4) + 2 * -math.log(1 - 1e-4)) / 4, rel=1e-5)
+    assert torch.isfinite(sim.grad).all()
+
+
+def test_absent_class_semantics_get_no_gradient():
+    torch.manual_seed(0)
+    model = tiny_caae(decoder=None)
+    with torch.no_grad():
+        model.semantics.weight.abs_()  # every S row active
+    y = [[1, 1, 0, 0]]
+    losses = model.loss(torch.randn(1, 3, S, S), samples(y))
+    assert set(losses) == {'loss_ss'}
+    losses['loss_ss'].backward()
+    grad = model.semantics.weight.grad
+    assert grad[:2].abs().sum(1).gt(0).all()  # present: background and class 1
+    assert (grad[2:] == 0).all()  # absent: 2 and 3
+
+
+def test_class_embeddings_pass_gradients_to_the_input():
+    model = tiny_caae()
+    x = torch.randn(1, 3, S, S, requires_grad=True)
+    model.class_embeddings(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_reconstruction_loss_decreases_on_a_fixed_batch():
+    torch.manual_seed(0)
+    model = tiny_caae()
+    x = F.interpolate(torch.randn(4, 3, 4, 4), size=(S, S), mode='bilinear')
+    data = samples([[1, 1, 0, 0], [1, 0, 1, 1], [1, 0, 0, 1], [1, 1, 1, 0]])
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    history = []
+    for _ in range(40):
+        losses = model.loss(x, data)
+        history.append(losses['loss_recon'].item())
+        opt.zero_grad()
+        sum(losses.values()).backward()
+        opt.step()
+    assert history[-1] < 0.5 * history[0], history
+
+
+def test_predict_sets_scores():
+    model = tiny_caae().eval()
+    out = model(torch.randn(2, 3, S, S), samples([[1, 1, 0, 0], [1, 0, 1, 0]]),
+                mode='predict')
+    assert out[0].pred_image_scores.shape == (K, )
+    E = model.class_embeddings(torch.zeros(1, 3, S, S))
+    assert E.shape == (1, K, D)
+
+
+def test_encoder_must_have_no_class_tokens():
+    with pytest.raises(ValueError, match='num_class_tokens must be 0'):
+        MODELS.build(
+            dict(type='ClassAwareAutoEncoder', num_classes=K,
+                 encoder=dict(type='MultiClassTokenViT', num_class_tokens=2,
+                              arch='deit-tiny', out_type='raw')))
+
+
+def test_paper_config_builds_with_deit_b():
+    cfg = Config.fromfile(f'{REPO}/configs/semformer_caae.py')
+    model = MODELS.build(cfg.model)
+    n_enc = sum(p.numel() for p in model.encoder.parameters())
+    n_all = sum(p.numel() for p in model.parameters())
+    assert model.encoder.embed_dims == 768 and len(model.encoder.layers) == 12
+    assert 85e6 < n_enc < 87e6  # DeiT-B without cls/dist tokens and head
+    assert len(model.decoder_layers) == 8 and model.primary.out_features == 21 * 256
+    print(f'CAAE paper config: encoder {n_enc / 1e6:.2f} M, total {n_all / 1e6:.2f} M')
