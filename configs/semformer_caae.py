@@ -4,7 +4,7 @@
 # 200 epochs of 10,582 images at batch 64 = 33,100 iterations.
 _base_ = [
     './_base_/models/caae_deit-b.py', './_base_/datasets/voc12_image_labels.py',
-    'mmseg::_base_/default_runtime.py'
+    './_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (224, 224)
 train_pipeline = [
@@ -50,14 +50,6 @@ param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
          by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=3310)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=3310,
-                    max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+train_cfg = dict(max_iters=max_iters, val_interval=3310)
+default_hooks = dict(checkpoint=dict(interval=3310))
 custom_hooks = [dict(type='CAAEReconstructionHook', num_images=8)]

@@ -102,6 +102,12 @@ def test_dist_train_runs_two_cpu_processes(synthetic_root, tmp_path):
                '--work-dir', str(tmp_path / 'w'), '--cfg-options'] + SHORT +
               data_options(synthetic_root))
     assert 'cls/mAP:' in out
+    # and tools/dist_test.sh evaluates it with two processes
+    out = run(['bash', 'tools/dist_test.sh', CAAE, osp.join(work, 'iter_4.pth'), '2',
+               '--work-dir', str(tmp_path / 'w2'), '--cfg-options'] + SHORT +
+              data_options(synthetic_root),
+              env=dict(PYTHON=sys.executable, PORT='29518'), timeout=600)
+    assert 'cls/mAP:' in out and 'GPU number: 2' in out
 
 
 def test_test_tool_paints_and_writes_predictions(synthetic_root, tmp_path):
@@ -116,6 +122,14 @@ def test_test_tool_paints_and_writes_predictions(synthetic_root, tmp_path):
     assert 'mIoU' in out
     assert len(glob.glob(osp.join(show, '**', '*.png'), recursive=True)) == 8
     assert len(glob.glob(osp.join(pred, '*.png'))) == 8
+
+
+def test_amp_without_gpu_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip('this machine has a GPU')
+    proc = subprocess.run([sys.executable, 'tools/train.py', CAAE, '--amp'],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0 and 'on GPUs only' in proc.stderr
 
 
 def test_missing_checkpoint_is_a_clear_error():

@@ -6,7 +6,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from semformer.utils import prepare_launcher
+from semformer.utils import prepare_launcher, shutdown_distributed
 
 
 def parse_args():
@@ -76,6 +76,7 @@ def main():
         cfg.test_evaluator['keep_results'] = True
     runner = Runner.from_cfg(cfg)
     runner.test()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -7,12 +7,13 @@ import logging
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from semformer.utils import prepare_launcher
+from semformer.utils import prepare_launcher, shutdown_distributed
 
 
 def parse_args():
@@ -53,6 +54,9 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp: mmengine 0.10.7 runs mixed precision (AmpOptimWrapper) '
+                             'on GPUs only; this machine has no CUDA device')
         if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
             print_log('AMP is already enabled in the config.', logger='current',
                       level=logging.WARNING)
@@ -62,6 +66,7 @@ def main():
     cfg.resume = args.resume
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

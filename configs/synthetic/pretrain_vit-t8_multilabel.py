@@ -10,7 +10,8 @@
 # The published checkpoint has mmpretrain's DeiT layout (cls token, pos_embed,
 # layers, ln1), so it loads exactly like an ImageNet DeiT checkpoint.
 _base_ = [
-    '../_base_/datasets/synthetic_shapes.py', 'mmseg::_base_/default_runtime.py'
+    '../_base_/datasets/synthetic_shapes.py', '../_base_/schedules/iter_based.py',
+    'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (64, 64)
 data_root = 'data/synthetic_pretrain/VOC2012'
@@ -30,8 +31,7 @@ test_pipeline = [
     dict(type='PackImageLabelInputs'),
 ]
 train_dataloader = dict(
-    batch_size=64,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    batch_size=64, dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=50, dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
@@ -68,14 +68,7 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', by_epoch=False, begin=300, end=max_iters,
          eta_min=1e-5)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_iters=max_iters, val_interval=500)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500,
-                    max_keep_ckpts=2, save_best='cls/mAP', rule='greater'),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    checkpoint=dict(save_best='cls/mAP', rule='greater'))
 randomness = dict(seed=0)

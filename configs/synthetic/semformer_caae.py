@@ -4,7 +4,7 @@
 # width 128, patch 8: 12 x 12 tokens on 96 x 96 images. K = 7, D = 64.
 _base_ = [
     '../_base_/models/caae_deit-b.py', '../_base_/datasets/synthetic_shapes.py',
-    'mmseg::_base_/default_runtime.py'
+    '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (96, 96)
 checkpoint = 'checkpoints/synthetic_vit-t8_pretrain.pth'
@@ -23,21 +23,8 @@ model = dict(
         patch_size=8,
         init_cfg=dict(checkpoint=checkpoint)),
     decoder=dict(embed_dims=128, num_layers=2, num_heads=4))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResize', scale=crop_size, ratio_range=(0.75, 1.25),
-         keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackImageLabelInputs'),
-]
-val_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='PackImageLabelInputs'),
-]
-train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(batch_size=50, dataset=dict(pipeline=val_pipeline))
+train_dataloader = dict(batch_size=32)
+val_dataloader = dict(batch_size=50)
 test_dataloader = val_dataloader
 val_evaluator = dict(type='ImageLabelMetric', _delete_=True)
 test_evaluator = val_evaluator
@@ -51,15 +38,8 @@ param_scheduler = [
     dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
          by_epoch=False)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=250)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_iters=max_iters, val_interval=250)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=25, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=250,
-                    max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'))
+    logger=dict(interval=25), checkpoint=dict(interval=250))
 custom_hooks = [dict(type='CAAEReconstructionHook', num_images=8)]
 randomness = dict(seed=0)

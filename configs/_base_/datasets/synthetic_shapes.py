@@ -11,6 +11,7 @@ train_pipeline = [
          keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
     dict(type='PackImageLabelInputs'),
 ]
 test_pipeline = [

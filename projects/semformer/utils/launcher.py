@@ -32,3 +32,14 @@ def prepare_launcher(cfg, launcher):
     cfg.model_wrapper_cfg = wrapper
     os.environ.setdefault('LOCAL_RANK', '0')
     return cfg
+
+
+def shutdown_distributed():
+    """Leave the process group cleanly (all ranks together) at the end of a run.
+
+    Without this, a rank that exits while another still tears gloo down can make
+    that other rank abort at interpreter exit.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
