@@ -79,3 +79,29 @@ def test_own_checkpoint_round_trip(tmp_path):
     other.load_state_dict(model.state_dict())
     for (k, a), b in zip(model.state_dict().items(), other.state_dict().values()):
         assert torch.equal(a, b), k
+
+
+def test_conv_stem_patch_embedding(tmp_path):
+    """mmpretrain's ViT builds the stem from patch_cfg; our ViT loads its weights."""
+    torch.manual_seed(0)
+    vit = VisionTransformer(arch=ARCH, img_size=32, patch_size=8,
+                            patch_cfg=dict(conv_type='ConvStem'))
+    vit.init_weights()
+    stem = vit.patch_embed.projection
+    convs = [m for m in stem.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.stride for c in convs] == [(2, 2)] * 3 + [(1, 1)]
+    assert [c.out_channels for c in convs] == [8, 16, 32, 32]
+    assert vit(torch.randn(2, 3, 32, 32))[0].shape == (2, 32)
+    path = tmp_path / 'stem.pth'
+    torch.save(dict(state_dict={f'backbone.{k}': v
+                                for k, v in vit.state_dict().items()}), path)
+    model = MODELS.build(
+        dict(type='MultiClassTokenViT', arch=ARCH, img_size=48, patch_size=8,
+             patch_cfg=dict(conv_type='ConvStem'), out_type='raw',
+             init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                           prefix='backbone.')))
+    model.init_weights()
+    assert torch.equal(model.patch_embed.projection.layers[0].weight,
+                       stem.layers[0].weight)
+    patches, _, hw = model.forward_tokens(torch.randn(1, 3, 48, 40))
+    assert hw == (6, 5) and patches.shape == (1, 30, 32)

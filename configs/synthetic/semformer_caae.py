@@ -1,7 +1,8 @@
 # SemFormer stage 1 (CAAE) on the synthetic shape world, sized for a 2-core CPU.
 # Encoder: the ViT pretrained on a disjoint synthetic set (multi-label
 # classification, configs/synthetic/pretrain_vit-t8_multilabel.py), 6 layers,
-# width 128, patch 8: 12 x 12 tokens on 96 x 96 images. K = 7, D = 64.
+# width 128, a convolutional stem down to patch 8: 12 x 12 tokens on 96 x 96 images.
+# K = 7, D = 64.
 _base_ = [
     '../_base_/models/caae_deit-b.py', '../_base_/datasets/synthetic_shapes.py',
     '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
@@ -21,6 +22,7 @@ model = dict(
             feedforward_channels=512),
         img_size=96,  # pretrained at 64 px: pos_embed is resized on loading
         patch_size=8,
+        patch_cfg=dict(conv_type='ConvStem'),
         init_cfg=dict(checkpoint=checkpoint)),
     decoder=dict(embed_dims=128, num_layers=2, num_heads=4))
 train_dataloader = dict(batch_size=32)

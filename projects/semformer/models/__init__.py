@@ -1,9 +1,9 @@
-from .backbones import MultiClassTokenViT
+from .backbones import ConvStem, MultiClassTokenViT
 from .caae import ClassAwareAutoEncoder
 from .classifiers import ImageLabelClassifier
 from .losses import semantic_similarity_loss
 
 __all__ = [
-    'MultiClassTokenViT', 'ClassAwareAutoEncoder', 'ImageLabelClassifier',
+    'ConvStem', 'MultiClassTokenViT', 'ClassAwareAutoEncoder', 'ImageLabelClassifier',
     'semantic_similarity_loss'
 ]

@@ -1,3 +1,4 @@
+from .conv_stem import ConvStem
 from .mct_vit import MultiClassTokenViT
 
-__all__ = ['MultiClassTokenViT']
+__all__ = ['ConvStem', 'MultiClassTokenViT']

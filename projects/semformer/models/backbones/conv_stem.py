@@ -1,0 +1,39 @@
+import math
+
+import torch.nn as nn
+from mmengine.registry import MODELS
+
+
+@MODELS.register_module()
+class ConvStem(nn.Module):
+    """A convolutional stem in place of a ViT's patch projection.
+
+    ``log2(P)`` blocks of (3x3 stride-2 conv, BN, ReLU) halve the resolution and
+    double the width up to ``out_channels``, then a 1x1 conv: (B, 3, H, W) ->
+    (B, out_channels, H/P, W/P). Small ViTs trained from scratch learn much faster
+    with it (Xiao et al., "Early Convolutions Help Transformers See Better").
+    Registered in mmengine's root registry so that mmcv's ``PatchEmbed`` builds it
+    from ``patch_cfg=dict(conv_type='ConvStem')``; the signature is a conv layer's,
+    with ``kernel_size = stride = P``, a power of two.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding=0,
+                 dilation=1, bias=True):
+        super().__init__()
+        size = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
+        n = int(math.log2(size))
+        if 2**n != size or stride not in (size, (size, size)):
+            raise ValueError('ConvStem needs kernel_size = stride = a power of 2, '
+                             f'got {kernel_size} and {stride}')
+        self.kernel_size = self.stride = (size, size)
+        layers, width = [], in_channels
+        for i in range(n):
+            out = out_channels // 2**(n - 1 - i)
+            layers += [nn.Conv2d(width, out, 3, 2, 1, bias=False),
+                       nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+            width = out
+        layers.append(nn.Conv2d(width, out_channels, 1, bias=bias))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
