@@ -1,3 +1,4 @@
+import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 
@@ -54,7 +55,6 @@ def write_voc_tree(base):
     root = osp.join(base, 'VOCdevkit', 'VOC2012')
     for sub in ('JPEGImages', 'Annotations', 'SegmentationClass',
                 'SegmentationClassAug', 'ImageSets/Segmentation'):
-        import os
         os.makedirs(osp.join(root, sub), exist_ok=True)
     rng = np.random.default_rng(0)
     for img_id, (objects, classes) in VOC_IMAGES.items():

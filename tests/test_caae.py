@@ -147,3 +147,23 @@ def test_paper_config_builds_with_deit_b():
     assert 85e6 < n_enc < 87e6  # DeiT-B without cls/dist tokens and head
     assert len(model.decoder_layers) == 8 and model.primary.out_features == 21 * 256
     print(f'CAAE paper config: encoder {n_enc / 1e6:.2f} M, total {n_all / 1e6:.2f} M')
+
+
+def test_image_label_classifier_loss_and_scores():
+    model = MODELS.build(
+        dict(type='ImageLabelClassifier', num_classes=K, in_channels=32,
+             backbone=dict(type='mmpretrain.VisionTransformer',
+                           arch=dict(embed_dims=32, num_layers=1, num_heads=2,
+                                     feedforward_channels=64),
+                           img_size=S, patch_size=P, out_type='cls_token')))
+    model.init_weights()
+    x = torch.randn(2, 3, S, S)
+    data = samples([[1, 1, 0, 0], [1, 0, 1, 1]])
+    logits = model(x)
+    loss = model(x, data, mode='loss')['loss_cls']
+    expected = F.binary_cross_entropy_with_logits(
+        logits, torch.tensor([[1., 0, 0], [0, 1, 1]]))
+    assert torch.allclose(loss, expected)
+    out = model(x, data, mode='predict')
+    assert out[0].pred_image_scores[0] == 1  # background
+    assert torch.allclose(out[1].pred_image_scores[1:], logits[1].sigmoid())

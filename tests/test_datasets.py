@@ -1,13 +1,15 @@
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 from mmseg.registry import DATASETS
 
-from conftest import VOC_IMAGES
+from conftest import REPO, VOC_IMAGES
 from semformer.datasets import VOC_CLASSES, write_label_file
 
 LOAD = [dict(type='LoadImageFromFile'), dict(type='PackImageLabelInputs')]
@@ -85,9 +87,6 @@ def test_training_split_without_masks(voc_root):
 
 
 def test_label_tool_writes_file_once(voc_root):
-    import subprocess
-    import sys
-    from conftest import REPO
     subprocess.run([sys.executable, osp.join(REPO, 'tools/make_image_labels.py'),
                     voc_root, '--splits', 'trainaug', 'val'], check=True,
                    capture_output=True)

@@ -29,7 +29,6 @@ class MultiClassTokenViT(VisionTransformer):
     OUT_TYPES = {'raw', 'featmap'}
 
     def __init__(self, num_class_tokens=0, out_type='featmap', **kwargs):
-        kwargs.pop('with_cls_token', None)
         super().__init__(with_cls_token=False, out_type=out_type, **kwargs)
         self.num_class_tokens = num_class_tokens
         if num_class_tokens:
