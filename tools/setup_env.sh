@@ -54,7 +54,8 @@ pip_install -q $SEMFORMER_TORCH wheel ninja
 # config bases need pkg_resources, which setuptools 80 deprecates with a warning at every
 # import and 82 removes.
 pip_install -q "setuptools>=77.0.3,<80"
-pip_install -q "numpy>=1.24,<2.5"
+# Before mmcv, whose wheel asks for any opencv-python (and would pull OpenCV 5).
+pip_install -q "numpy>=1.24,<2.5" "opencv-python>=4.8,<5"
 
 # mmcv with compiled ops. A wheel is only reused if it was built against this exact
 # torch build, Python and machine: the key below names all of them, and pip's own
