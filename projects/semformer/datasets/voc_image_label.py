@@ -143,10 +143,10 @@ class VOCImageLabelDataset(BaseSegDataset):
         file_labels = (read_label_file(label_path, classes)
                        if label_path and osp.isfile(label_path) else None)
         data_list = []
-        for img_id in list_from_file(self.ann_file):
-            img_id = img_id.strip().split()[0] if img_id.strip() else ''
-            if not img_id:
+        for line in list_from_file(self.ann_file):
+            if not line.split():
                 continue
+            img_id = line.split()[0]
             img_path = osp.join(img_dir, img_id + self.img_suffix)
             if not osp.isfile(img_path):
                 raise FileNotFoundError(

@@ -38,9 +38,10 @@ def _history_buffer_state(self):
 
 
 def register_safe_globals():
-    """Allow the classes of mmengine checkpoints in ``torch.load(weights_only=True)``.
+    """Allow the classes of mmengine checkpoints in ``torch.load(weights_only=True)``
+    and write ``HistoryBuffer`` without its built-in statistics functions.
 
-    Idempotent; a no-op on torch versions without ``add_safe_globals``.
+    Idempotent; the allow-list step is skipped on torch without ``add_safe_globals``.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
     HistoryBuffer.__getstate__ = _history_buffer_state
