@@ -1,3 +1,3 @@
-from .metrics import ImageLabelMetric
+from .metrics import CAMMetric, ImageLabelMetric
 
-__all__ = ['ImageLabelMetric']
+__all__ = ['CAMMetric', 'ImageLabelMetric']

@@ -1,9 +1,16 @@
 from .backbones import ConvStem, MultiClassTokenViT
 from .caae import ClassAwareAutoEncoder
 from .classifiers import ImageLabelClassifier
-from .losses import semantic_similarity_loss
+from .cra import ClassRelativeAttention
+from .decode_heads import SemFormerHead
+from .losses import (activation_complementation_loss, activation_suppression_loss,
+                     class_contrast_loss, pair_cosine, present_pairs,
+                     semantic_similarity_loss)
+from .segmentors import SemFormer
 
 __all__ = [
     'ConvStem', 'MultiClassTokenViT', 'ClassAwareAutoEncoder', 'ImageLabelClassifier',
-    'semantic_similarity_loss'
+    'ClassRelativeAttention', 'SemFormerHead', 'SemFormer',
+    'activation_complementation_loss', 'activation_suppression_loss',
+    'class_contrast_loss', 'pair_cosine', 'present_pairs', 'semantic_similarity_loss'
 ]

@@ -2,10 +2,34 @@ import math
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmengine.model.weight_init import trunc_normal_
 from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.models.utils import resize_pos_embed
 from mmseg.registry import MODELS
+
+
+def class_token_attention(attn, x, num_queries):
+    """Post-softmax attention of the first ``num_queries`` tokens over the rest.
+
+    Args:
+        attn: an mmpretrain ``MultiheadAttention`` (its ``qkv`` projection is used).
+        x (Tensor): (B, N, C) the block's normalised input tokens.
+        num_queries (int): K, the class tokens at the front of ``x``.
+
+    Returns:
+        Tensor: (B, K, N - K), averaged over heads, in float32. Softmax runs over
+        all N keys; only K query rows are formed (K x N, not N x N).
+    """
+    B, N, _ = x.shape
+    C, H = attn.embed_dims, attn.num_heads
+    weight, bias = attn.qkv.weight, attn.qkv.bias
+    q = F.linear(x[:, :num_queries], weight[:C], None if bias is None else bias[:C])
+    k = F.linear(x, weight[C:2 * C], None if bias is None else bias[C:2 * C])
+    q = q.view(B, num_queries, H, -1).transpose(1, 2).float()
+    k = k.view(B, N, H, -1).transpose(1, 2).float()
+    logits = q @ k.transpose(-2, -1) * attn.head_dims**-0.5
+    return logits.softmax(-1).mean(1)[..., num_queries:]
 
 
 @MODELS.register_module()
@@ -73,14 +97,33 @@ class MultiClassTokenViT(VisionTransformer):
             x = torch.cat([cls, x], dim=1)
         return self.pre_norm(self.drop_after_pos(x)), hw
 
-    def forward_tokens(self, x):
-        """Final-norm tokens: patch tokens (B, hw, C), class tokens (B, K, C), (h, w)."""
+    def forward_tokens(self, x, attn_layers=0):
+        """Final-norm tokens: patch tokens (B, hw, C), class tokens (B, K, C), (h, w).
+
+        With ``attn_layers = U > 0`` also returns the class-to-patch attention of
+        the last U blocks, a list of U tensors (B, K, hw) averaged over heads; only
+        those K rows are computed, the blocks themselves still run through
+        ``scaled_dot_product_attention``.
+        """
         x, hw = self.embed(x)
-        for layer in self.layers:
-            x = layer(x)
+        K = self.num_class_tokens
+        if attn_layers and not K:
+            raise ValueError('class-to-patch attention needs class tokens')
+        first = len(self.layers) - attn_layers
+        attns = []
+        for i, layer in enumerate(self.layers):
+            if i < first:
+                x = layer(x)
+                continue
+            # TransformerEncoderLayer.forward, with the class rows read in between
+            normed = layer.ln1(x)
+            attns.append(class_token_attention(layer.attn, normed, K))
+            x = x + layer.attn(normed)
+            x = layer.ffn(layer.ln2(x), identity=x)
         if self.final_norm:
             x = self.ln1(x)
-        K = self.num_class_tokens
+        if attn_layers:
+            return x[:, K:], x[:, :K], hw, attns
         return x[:, K:], x[:, :K], hw
 
     def forward(self, x):

@@ -1,0 +1,3 @@
+from .semformer_head import SemFormerHead
+
+__all__ = ['SemFormerHead']

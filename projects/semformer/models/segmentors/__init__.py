@@ -1,0 +1,3 @@
+from .semformer import SemFormer
+
+__all__ = ['SemFormer']

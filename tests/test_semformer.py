@@ -1,0 +1,262 @@
+"""SemFormer stage 2 on a tiny model: registry builds, the frozen CAAE, gradient
+paths of every loss, the batched CAAE pass, class-token attention, CAM prediction."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from conftest import REPO
+from semformer.models import present_pairs
+from semformer.models.backbones.mct_vit import class_token_attention
+
+K, D, P, S = 4, 8, 8, 32  # classes, class dim, patch, image side
+VIT = dict(embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)
+CAAE = dict(
+    type='ClassAwareAutoEncoder', num_classes=K, class_dim=D,
+    encoder=dict(type='MultiClassTokenViT', arch=VIT, img_size=S, patch_size=P,
+                 out_type='raw'),
+    decoder=dict(embed_dims=24, num_layers=1, num_heads=2))
+LOSSES = ('cf', 'cb', 'as', 'ac', 'ss')
+
+
+def caae_checkpoint(tmp_path, **kwargs):
+    torch.manual_seed(1)
+    caae = MODELS.build({**CAAE, **kwargs})
+    caae.init_weights()
+    path = str(tmp_path / 'caae.pth')
+    torch.save(dict(meta={}, state_dict=caae.state_dict()), path)
+    return path, caae
+
+
+def tiny_semformer(ckpt=None, weights=None, **kwargs):
+    head = dict(type='SemFormerHead', in_channels=32, num_classes=K, class_dim=D,
+                dropout_ratio=0.0)
+    for name in LOSSES:
+        if weights is not None:
+            head[f'loss_{name}_weight'] = weights.get(name, 0.0)
+    cfg = dict(
+        type='SemFormer',
+        backbone=dict(type='MultiClassTokenViT', num_class_tokens=K, arch=VIT,
+                      img_size=S, patch_size=P, out_type='raw'),
+        decode_head=head, caae=CAAE, caae_checkpoint=ckpt, caae_input_size=(24, 24),
+        cra=dict(type='ClassRelativeAttention', num_layers=2))
+    cfg.update(kwargs)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def batch(labels, size=(S, S), padding=None):
+    samples = []
+    for i, y in enumerate(labels):
+        s = SegDataSample(metainfo=dict(
+            img_shape=size, ori_shape=size,
+            padding_size=padding[i] if padding else (0, 0, 0, 0)))
+        s.gt_image_labels = torch.tensor(y, dtype=torch.float32)
+        samples.append(s)
+    torch.manual_seed(2)
+    return torch.randn(len(labels), 3, *size), samples
+
+
+LABELS = [[1, 1, 0, 1], [1, 0, 1, 0], [1, 0, 0, 0]]  # two, one, no object classes
+
+
+def test_frozen_caae_is_loaded_and_kept_out_of_the_model(tmp_path):
+    path, caae = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path)
+    for name, value in model.caae.state_dict().items():
+        assert torch.equal(value, caae.state_dict()[name]), name
+    assert not model.caae.with_decoder  # the decoder is never built in stage 2
+    assert not any(k.startswith('caae') for k in model.state_dict())
+    assert all(p.requires_grad for p in model.parameters())
+    assert not any(p.requires_grad for p in model.caae.parameters())
+    model.train()
+    assert model.training and not model.caae.training
+    model.double()
+    assert model.caae.semantics.weight.dtype == torch.float64
+
+
+def test_caae_checkpoint_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match='train stage 1 first'):
+        tiny_semformer(str(tmp_path / 'missing.pth'))
+    wrong, _ = caae_checkpoint(tmp_path, class_dim=D + 1)
+    with pytest.raises(ValueError, match='does not fit the CAAE config.*semantics.weight'):
+        tiny_semformer(wrong)
+    other = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict={'backbone.x': torch.zeros(1)}), other)
+    with pytest.raises(ValueError, match='missing keys'):
+        tiny_semformer(other)
+
+
+def test_config_mismatches_are_reported():
+    with pytest.raises(ValueError, match='K=4, D=8; the head has K=4, D=9'):
+        tiny_semformer(decode_head=dict(type='SemFormerHead', in_channels=32,
+                                        num_classes=K, class_dim=D + 1))
+    with pytest.raises(ValueError, match='3 class tokens'):
+        tiny_semformer(backbone=dict(type='MultiClassTokenViT', num_class_tokens=3,
+                                     arch=VIT, img_size=S, patch_size=P))
+
+
+@pytest.mark.parametrize('loss', LOSSES)
+def test_every_loss_reaches_the_backbone_and_never_the_caae(tmp_path, loss):
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path, weights={loss: 1.0}).train()
+    x, samples = batch(LABELS)
+    losses = model.loss(x, samples)
+    assert list(losses) == [f'loss_{loss}']
+    losses[f'loss_{loss}'].backward()
+    grad = model.backbone.layers[0].attn.qkv.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.caae.parameters())
+
+
+@pytest.mark.parametrize('labels', [[[1, 0, 0, 0]] * 2, [[1, 1, 1, 1]] * 2,
+                                    [[1, 1, 0, 0], [1, 0, 0, 0]]],
+                         ids=['background-only', 'all-classes', 'one-class'])
+def test_losses_are_finite_for_any_label_set(tmp_path, labels):
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path).train()
+    x, samples = batch(labels)
+    losses = model.loss(x, samples)
+    assert set(losses) == {f'loss_{n}' for n in LOSSES}
+    total = sum(losses.values())
+    total.backward()
+    assert torch.isfinite(total)
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    if labels[0] == [1, 0, 0, 0]:
+        assert losses['loss_ac'].item() == 0  # nothing to complement
+
+
+def test_batched_caae_pass_equals_per_pair_passes(tmp_path):
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path)
+    x, samples = batch(LABELS)
+    labels = torch.stack([s.gt_image_labels for s in samples])
+    masks = torch.rand(len(LABELS), K, 24, 24)
+    images = F.interpolate(x, (24, 24), mode='bilinear', align_corners=True)
+    index, classes, _, _ = present_pairs(labels)
+    m = masks[index, classes][:, None]
+    both = torch.cat([images[index] * m, images[index] * (1 - m)])
+    batched = model.caae.class_embeddings(both)
+    single = torch.cat([model.caae.class_embeddings(img[None]) for img in both])
+    assert len(both) == 2 * 6
+    torch.testing.assert_close(batched, single, rtol=1e-5, atol=1e-5)
+
+
+def test_padding_is_excluded_from_the_complementation_loss(tmp_path):
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path)
+    _, samples = batch(LABELS, padding=[(0, 8, 0, 16), (0, 0, 0, 0), (0, 0, 0, 0)])
+    valid = model._valid_masks(samples, (S, S), (24, 24))
+    # 24 un-padded of 32 columns, 16 of 32 rows -> 18 x 12 of 24 x 24
+    assert valid[0, 0].sum() == 18 * 12 and valid[0, 0, :12, :18].all()
+    assert valid[1].all()
+
+
+def test_class_token_attention_equals_the_full_attention_rows():
+    torch.manual_seed(0)
+    model = tiny_semformer()
+    x, _ = batch(LABELS)
+    tokens, _ = model.backbone.embed(x)
+    layer = model.backbone.layers[0]
+    normed = layer.ln1(tokens)
+    attn = layer.attn
+    qkv = attn.qkv(normed).view(3, -1, 2, 16)  # naive: N x N per head
+    q, k, _ = attn.qkv(normed).view(len(x), -1, 3, 2, 16).permute(2, 0, 3, 1, 4)
+    full = (q @ k.transpose(-2, -1) / 4).softmax(-1).mean(1)  # (B, N, N)
+    rows = class_token_attention(attn, normed, K)
+    assert rows.shape == (3, K, 16)
+    torch.testing.assert_close(rows, full[:, :K, K:], rtol=1e-5, atol=1e-6)
+    del qkv
+    # reading the rows does not change the tokens
+    with_attn = model.backbone.forward_tokens(x, attn_layers=2)
+    plain = model.backbone.forward_tokens(x)
+    assert len(with_attn[3]) == 2
+    torch.testing.assert_close(with_attn[0], plain[0])
+    torch.testing.assert_close(with_attn[1], plain[1])
+
+
+def predict(model, x, samples, **test_cfg):
+    model.test_cfg.update(test_cfg)
+    with torch.no_grad():
+        return model.eval().predict(x, samples)
+
+
+def test_single_scale_prediction_is_the_normalised_relu_logits():
+    model = tiny_semformer()
+    x, samples = batch(LABELS)
+    out = predict(model, x, samples, scales=(1.0, ), flip=False, cra=False)
+    with torch.no_grad():
+        logits = F.interpolate(F.relu(model._forward(x)), (S, S), mode='bilinear')
+    for i, (sample, y) in enumerate(zip(out, LABELS)):
+        cams = sample.pred_cams.data
+        assert cams.shape == (K, S, S)
+        expect = logits[i] / (logits[i].amax((1, 2), keepdim=True) + 1e-5)
+        expect = expect * torch.tensor(y)[:, None, None]
+        expect[0] = 0
+        torch.testing.assert_close(cams, expect, rtol=1e-5, atol=1e-6)
+        fg_max, fg_arg = cams[1:].max(0)
+        seg = torch.where(fg_max > 0.2, fg_arg + 1, 0)
+        assert torch.equal(sample.pred_sem_seg.data[0], seg)
+
+
+def test_flip_makes_the_maps_mirror_symmetric():
+    model = tiny_semformer()
+    x, samples = batch(LABELS)
+    a = predict(model, x, samples, scales=(0.5, 1.0, 1.5), flip=True)
+    _, samples2 = batch(LABELS)
+    b = predict(model, x.flip(-1), samples2, scales=(0.5, 1.0, 1.5), flip=True)
+    for sa, sb in zip(a, b):
+        torch.testing.assert_close(sa.pred_cams.data, sb.pred_cams.data.flip(-1),
+                                   rtol=1e-4, atol=1e-5)
+    # several scales differ from one scale
+    _, samples3 = batch(LABELS)
+    c = predict(model, x, samples3, scales=(1.0, ), flip=True)
+    assert not torch.allclose(a[0].pred_cams.data, c[0].pred_cams.data)
+
+
+def test_cra_and_plain_maps_and_label_restriction():
+    model = tiny_semformer()
+    x, samples = batch(LABELS)
+    out = predict(model, x, samples, scales=(1.0, 2.0), flip=True, cra=True, keep_plain=True)
+    for sample, y in zip(out, LABELS):
+        cra, plain = sample.pred_cams.data, sample.pred_cams_plain.data
+        assert any(y[1:]) != torch.allclose(cra, plain)  # all zero without objects
+        for c in range(1, K):
+            if y[c]:
+                assert cra[c].max() == pytest.approx(1.0, abs=1e-3)
+            else:
+                assert cra[c].abs().max() == 0 and plain[c].abs().max() == 0
+
+
+def test_padded_batch_is_predicted_image_by_image():
+    model = tiny_semformer()
+    x, samples = batch(LABELS[:2])
+    x[1, :, 24:] = 0  # image 1 is 24 x 32, padded to 32 x 32
+    samples[1].set_metainfo(dict(img_shape=(24, 32), ori_shape=(24, 32)))
+    out = predict(model, x, samples, scales=(1.0, ), flip=True)
+    _, alone = batch([LABELS[1]], size=(24, 32))
+    ref = predict(model, x[1:, :, :24], alone, scales=(1.0, ), flip=True)
+    assert out[1].pred_cams.data.shape == (K, 24, 32)
+    torch.testing.assert_close(out[1].pred_cams.data, ref[0].pred_cams.data)
+
+
+def test_works_as_a_plain_backbone_for_decode_heads():
+    cfg = Config.fromfile(f'{REPO}/configs/semformer_deit-s.py')
+    backbone = dict(cfg.model.backbone, init_cfg=None, out_type='featmap',
+                    out_indices=(11, ), img_size=64)
+    vit = MODELS.build(backbone)
+    (feat, ) = vit(torch.randn(1, 3, 64, 96))
+    assert feat.shape == (1, 384, 4, 6)
+
+
+def test_paper_configuration_size():
+    cfg = Config.fromfile(f'{REPO}/configs/semformer_deit-s.py')
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    n = sum(p.numel() for p in model.parameters())
+    assert n == pytest.approx(23.98e6, rel=1e-3)  # the paper reports 24.06 M
+    assert model.caae.num_classes == 21 and model.caae.class_dim == 256
