@@ -100,4 +100,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 4)
 default_hooks = dict(checkpoint=dict(interval=max_iters // 4))
-custom_hooks = []
+custom_hooks = [dict(type='CAMVisualizationHook', num_images=6)]

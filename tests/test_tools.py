@@ -136,3 +136,42 @@ def test_missing_checkpoint_is_a_clear_error():
     proc = subprocess.run([sys.executable, 'tools/test.py', CAAE, 'nope.pth'],
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0 and 'checkpoint nope.pth does not exist' in proc.stderr
+
+
+CAM = osp.join(REPO, 'configs/synthetic/semformer_cam.py')
+
+
+def cam_options(root, caae_ckpt):
+    return ['model.backbone.init_cfg=None', f'model.caae_checkpoint={caae_ckpt}'] + \
+        SHORT[1:] + data_options(root)
+
+
+def test_stage2_trains_from_the_caae_checkpoint_and_tests(caae_run, synthetic_root,
+                                                         tmp_path):
+    work = str(tmp_path / 'cam')
+    out = run([sys.executable, 'tools/train.py', CAM, '--work-dir', work,
+               '--cfg-options'] + cam_options(synthetic_root, osp.join(caae_run[0], 'iter_4.pth')))
+    assert 'loaded the frozen CAAE from' in out
+    for name in ('loss_cf', 'loss_cb', 'loss_as', 'loss_ac', 'loss_ss'):
+        assert f'{name}:' in out
+    assert 'cam/mIoU:' in out and 'cam/plain_mIoU:' in out and 'cam/threshold:' in out
+    assert osp.isfile(osp.join(work, 'cams', 'iter_4.png'))  # CAM overlays
+    ckpt = torch.load(osp.join(work, 'iter_4.pth'), map_location='cpu')
+    assert not any(k.startswith('caae') for k in ckpt['state_dict'])
+    # testing needs no CAAE file; CRA off is one option
+    out = run([sys.executable, 'tools/test.py', CAM, osp.join(work, 'iter_4.pth'),
+               '--work-dir', str(tmp_path / 't'), '--cfg-options',
+               'model.caae_checkpoint=nope.pth', 'model.test_cfg.cra=False'] +
+              data_options(synthetic_root))
+    assert 'cam/mIoU:' in out and 'cam/plain_mIoU' not in out
+    assert glob.glob(osp.join(tmp_path, 't', '*', 'cams', 'test.png')) or \
+        osp.isfile(osp.join(tmp_path, 't', 'cams', 'test.png'))
+
+
+def test_stage2_without_the_caae_checkpoint_is_a_clear_error(synthetic_root, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', CAM, '--work-dir', str(tmp_path / 'w'),
+         '--cfg-options'] + cam_options(synthetic_root, str(tmp_path / 'none.pth')),
+        cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'none.pth' in proc.stderr and 'train stage 1 first' in proc.stderr

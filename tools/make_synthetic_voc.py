@@ -2,7 +2,7 @@
 
 Example:
     python tools/make_synthetic_voc.py --out data/synthetic --seed 0 \
-        --num-train 2000 --num-val 300 --size 96
+        --num-train 2000 --num-val 300 --size 64 --clutter low
 
 Writes ``OUT/VOC2012/{JPEGImages,SegmentationClass,Annotations,ImageSets}``, the
 label file ``OUT/VOC2012/cls_labels.json`` and ``OUT/contact_sheet.png``. A tree
@@ -24,8 +24,8 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--num-train', type=int, default=2000)
     parser.add_argument('--num-val', type=int, default=300)
-    parser.add_argument('--size', type=int, default=96, help='image side in pixels')
-    parser.add_argument('--clutter', choices=sorted(CLUTTER), default='medium')
+    parser.add_argument('--size', type=int, default=64, help='image side in pixels')
+    parser.add_argument('--clutter', choices=sorted(CLUTTER), default='low')
     parser.add_argument('--force', action='store_true', help='rewrite the tree')
     return parser.parse_args()
 

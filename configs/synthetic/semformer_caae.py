@@ -1,13 +1,13 @@
 # SemFormer stage 1 (CAAE) on the synthetic shape world, sized for a 2-core CPU.
 # Encoder: the ViT pretrained on a disjoint synthetic set (multi-label
 # classification, configs/synthetic/pretrain_vit-t8_multilabel.py), 6 layers,
-# width 128, a convolutional stem down to patch 8: 12 x 12 tokens on 96 x 96 images.
+# width 128, a convolutional stem down to patch 8: 8 x 8 tokens on 64 x 64 images.
 # K = 7, D = 64.
 _base_ = [
     '../_base_/models/caae_deit-b.py', '../_base_/datasets/synthetic_shapes.py',
     '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
-crop_size = (96, 96)
+crop_size = (64, 64)
 checkpoint = 'checkpoints/synthetic_vit-t8_pretrain.pth'
 model = dict(
     data_preprocessor=dict(size=crop_size),
@@ -20,7 +20,7 @@ model = dict(
             num_layers=6,
             num_heads=4,
             feedforward_channels=512),
-        img_size=96,  # pretrained at 64 px: pos_embed is resized on loading
+        img_size=64,
         patch_size=8,
         patch_cfg=dict(conv_type='ConvStem'),
         init_cfg=dict(checkpoint=checkpoint)),

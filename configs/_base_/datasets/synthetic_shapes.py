@@ -3,11 +3,11 @@
 _base_ = ['./voc12_image_labels.py']
 dataset_type = 'SyntheticShapeDataset'
 data_root = 'data/synthetic/VOC2012'
-crop_size = (96, 96)
+crop_size = (64, 64)
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResize', scale=(96, 96), ratio_range=(0.75, 1.25),
+    dict(type='RandomResize', scale=(64, 64), ratio_range=(0.75, 1.25),
          keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),

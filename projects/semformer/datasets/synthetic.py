@@ -103,7 +103,7 @@ def _texture(rng, size, contrast=1.0):
     return np.clip(img, 0, 1)
 
 
-def render_sample(rng, size=96, clutter='medium', max_objects=3):
+def render_sample(rng, size=64, clutter='low', max_objects=3):
     """Render one image.
 
     Returns:
@@ -181,8 +181,8 @@ def palette_png(mask):
     return png
 
 
-def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=96,
-                       clutter='medium', progress=True):
+def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
+                       clutter='low', progress=True):
     """Write the synthetic world as ``out_dir/VOC2012`` in the VOC layout.
 
     Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette),

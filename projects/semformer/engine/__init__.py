@@ -1,3 +1,3 @@
-from .hooks import CAAEReconstructionHook
+from .hooks import CAAEReconstructionHook, CAMVisualizationHook
 
-__all__ = ['CAAEReconstructionHook']
+__all__ = ['CAAEReconstructionHook', 'CAMVisualizationHook']

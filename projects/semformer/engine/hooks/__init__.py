@@ -1,3 +1,4 @@
+from .cam_visualization_hook import CAMVisualizationHook
 from .reconstruction_hook import CAAEReconstructionHook
 
-__all__ = ['CAAEReconstructionHook']
+__all__ = ['CAAEReconstructionHook', 'CAMVisualizationHook']

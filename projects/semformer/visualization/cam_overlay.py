@@ -1,0 +1,52 @@
+import cv2
+import numpy as np
+
+
+def _label(panel, text):
+    cv2.putText(panel, text, (2, 11), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return panel
+
+
+def colorize(seg, palette, ignore_index=255):
+    """(H, W) class indices -> (H, W, 3) uint8 RGB; ignored pixels white."""
+    lut = np.full((256, 3), 255, np.uint8)
+    lut[:len(palette)] = np.asarray(palette, np.uint8)
+    lut[ignore_index] = 255
+    return lut[seg.astype(np.uint8)]
+
+
+def cam_row(image, cams, classes, palette, gt=None, pred=None, title=None, alpha=0.5):
+    """One image's panels side by side: the image, the ground truth, a heat-map
+    overlay for every class with a non-zero map, the thresholded prediction.
+
+    Args:
+        image (ndarray): (H, W, 3) uint8 RGB.
+        cams (ndarray): (K, H, W) maps in [0, 1], channel 0 = background (unused).
+        classes (sequence[str]), palette (sequence): K names and RGB colours.
+        gt, pred (ndarray | None): (H, W) class indices.
+        title (str | None): written on the image panel.
+
+    Returns:
+        ndarray: (H, n * W, 3) uint8 RGB.
+    """
+    panels = [image.copy() if title is None else _label(image.copy(), title)]
+    if gt is not None:
+        panels.append(_label(colorize(gt, palette), 'GT'))
+    for k in range(1, len(cams)):
+        if cams[k].max() <= 0:
+            continue
+        heat = cv2.applyColorMap((255 * cams[k].clip(0, 1)).astype(np.uint8),
+                                 cv2.COLORMAP_JET)[..., ::-1]
+        overlay = (alpha * heat + (1 - alpha) * image).astype(np.uint8)
+        panels.append(_label(overlay, str(classes[k])))
+    if pred is not None:
+        panels.append(_label(colorize(pred, palette), 'pred'))
+    return np.concatenate(panels, axis=1)
+
+
+def stack_rows(rows):
+    """Rows of different widths -> one (sum H, max W, 3) image, padded with black."""
+    width = max(r.shape[1] for r in rows)
+    return np.concatenate(
+        [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0))) for r in rows], axis=0)
