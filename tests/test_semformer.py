@@ -260,3 +260,18 @@ def test_paper_configuration_size():
     n = sum(p.numel() for p in model.parameters())
     assert n == pytest.approx(23.98e6, rel=1e-3)  # the paper reports 24.06 M
     assert model.caae.num_classes == 21 and model.caae.class_dim == 256
+
+
+def test_cra_hand_computed():
+    """K = 2, a 1 x 3 patch grid, U = 2 of 3 blocks."""
+    from semformer.models import ClassRelativeAttention
+    logits = torch.tensor([[[[1.0, -2.0, 3.0]], [[0.5, 2.0, 0.0]]]])  # (1, 2, 1, 3)
+    attns = [torch.full((1, 2, 3), 9.0),  # the first block is not used
+             torch.tensor([[[0.1, 0.2, 0.3], [0.3, 0.0, 0.1]]]),
+             torch.tensor([[[0.1, 0.0, 0.3], [0.1, 0.2, 0.1]]])]
+    # sums: class 0 (0.2, 0.2, 0.6) -> min-max (0, 0, 1); class 1 (0.4, 0.2, 0.2) -> (1, 0, 0)
+    fused = ClassRelativeAttention(num_layers=2)(logits, attns)
+    expect = torch.tensor([[[[0.0, 0.0, 3.0]], [[0.5, 0.0, 0.0]]]])
+    torch.testing.assert_close(fused, expect, rtol=0, atol=1e-4)
+    with pytest.raises(ValueError, match='attention of 4 blocks'):
+        ClassRelativeAttention(num_layers=4)(logits, attns)
