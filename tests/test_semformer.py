@@ -189,6 +189,7 @@ def test_single_scale_prediction_is_the_normalised_relu_logits():
     model = tiny_semformer()
     x, samples = batch(LABELS)
     out = predict(model, x, samples, scales=(1.0, ), flip=False, cra=False)
+    assert not model._caae  # inference never builds the frozen CAAE
     with torch.no_grad():
         logits = F.interpolate(F.relu(model._forward(x)), (S, S), mode='bilinear')
     for i, (sample, y) in enumerate(zip(out, LABELS)):
@@ -275,3 +276,44 @@ def test_cra_hand_computed():
     torch.testing.assert_close(fused, expect, rtol=0, atol=1e-4)
     with pytest.raises(ValueError, match='attention of 4 blocks'):
         ClassRelativeAttention(num_layers=4)(logits, attns)
+
+
+def test_bfloat16_prediction_is_close_to_float32():
+    model = tiny_semformer()
+    x, samples = batch(LABELS)
+    ref = predict(model, x, samples, scales=(1.0, 1.5), flip=True, cra=True)
+    _, samples2 = batch(LABELS)
+    out = predict(model, x, samples2, scales=(1.0, 1.5), flip=True, cra=True,
+                  autocast_dtype='bfloat16')
+    for a, b in zip(ref, out):
+        assert b.pred_cams.data.dtype == torch.float32
+        assert (a.pred_cams.data - b.pred_cams.data).abs().max() < 0.05
+
+
+def test_bfloat16_training_step_keeps_losses_in_float32(tmp_path):
+    from semformer.engine import CPUAutocastOptimWrapper
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path).train()
+    wrapper = CPUAutocastOptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    x, samples = batch(LABELS)
+    with wrapper.optim_context(model):
+        assert model.backbone.layers[0].attn.qkv(torch.randn(1, 32)).dtype == torch.bfloat16
+        losses = model.loss(x, samples)
+    assert all(v.dtype == torch.float32 and torch.isfinite(v) for v in losses.values())
+    before = model.decode_head.classifier.weight.clone()
+    wrapper.update_params(sum(losses.values()))
+    assert model.decode_head.classifier.weight.dtype == torch.float32
+    assert not torch.equal(before, model.decode_head.classifier.weight)
+
+
+def test_sdpa_attention_equals_the_explicit_softmax():
+    """The blocks' fast path (F.scaled_dot_product_attention) against softmax(qk^T)v."""
+    model = tiny_semformer().eval()
+    x, _ = batch(LABELS)
+    tokens, _ = model.backbone.embed(x)
+    attn = model.backbone.layers[0].attn
+    B, N, C = tokens.shape
+    q, k, v = attn.qkv(tokens).view(B, N, 3, 2, C // 2).permute(2, 0, 3, 1, 4)
+    explicit = ((q @ k.transpose(-2, -1)) * (C // 2)**-0.5).softmax(-1) @ v
+    explicit = attn.proj(explicit.transpose(1, 2).reshape(B, N, C))
+    torch.testing.assert_close(attn(tokens), explicit, rtol=1e-5, atol=1e-6)

@@ -54,15 +54,17 @@ def main():
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp: mmengine 0.10.7 runs mixed precision (AmpOptimWrapper) '
-                             'on GPUs only; this machine has no CUDA device')
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+        wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        amp_type = 'AmpOptimWrapper' if torch.cuda.is_available() else 'CPUAutocastOptimWrapper'
+        if wrapper in ('AmpOptimWrapper', 'CPUAutocastOptimWrapper'):
             print_log('AMP is already enabled in the config.', logger='current',
                       level=logging.WARNING)
         else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+            # GPU: mmengine's AmpOptimWrapper (float16 with loss scaling, or
+            # optim_wrapper.dtype='bfloat16'); CPU: bfloat16 autocast
+            cfg.optim_wrapper.type = amp_type
+            if amp_type == 'AmpOptimWrapper':
+                cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     cfg.resume = args.resume
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()

@@ -1,3 +1,4 @@
 from .hooks import CAAEReconstructionHook, CAMVisualizationHook
+from .optimizers import CPUAutocastOptimWrapper
 
-__all__ = ['CAAEReconstructionHook', 'CAMVisualizationHook']
+__all__ = ['CAAEReconstructionHook', 'CAMVisualizationHook', 'CPUAutocastOptimWrapper']

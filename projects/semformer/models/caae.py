@@ -94,6 +94,7 @@ class ClassAwareAutoEncoder(BaseModel):
         return self._reduce(tokens)
 
     def _reduce(self, tokens):
+        tokens = tokens.float()  # summing hw tokens in bfloat16 would lose precision
         if self.reduction == 'sum':
             emb = tokens.sum(1)
         elif self.reduction == 'mean':
@@ -128,7 +129,8 @@ class ClassAwareAutoEncoder(BaseModel):
         losses = dict(loss_ss=self.loss_ss_weight * semantic_similarity_loss(sim, labels))
         if self.with_decoder:
             recon = self.reconstruct(tokens, hw)
-            losses['loss_recon'] = self.loss_recon_weight * F.mse_loss(recon, inputs)
+            losses['loss_recon'] = self.loss_recon_weight * F.mse_loss(
+                recon.float(), inputs.float())
         return losses
 
     def predict(self, inputs, data_samples):

@@ -1,4 +1,5 @@
 import os.path as osp
+from contextlib import nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -13,7 +14,7 @@ from ..losses import pair_cosine, present_pairs
 
 DEFAULT_TEST_CFG = dict(
     scales=(0.5, 1.0, 1.5, 2.0), flip=True, cra=True, keep_plain=False,
-    bg_threshold=0.2, restrict_to_labels=True)
+    bg_threshold=0.2, restrict_to_labels=True, autocast_dtype=None)
 
 
 @MODELS.register_module()
@@ -35,7 +36,9 @@ class SemFormer(BaseSegmentor):
     by its max (+1e-5), classes outside the image-level label zeroed. Sets
     ``pred_cams`` (K, H, W) (channel 0 = 0), ``pred_sem_seg`` (background where
     every class is <= ``bg_threshold``) and, with ``keep_plain``, the maps without
-    CRA as ``pred_cams_plain``.
+    CRA as ``pred_cams_plain``. ``autocast_dtype='bfloat16'`` (or ``'float16'``)
+    runs the network under autocast; attention rows, CRA, resizing, sums and the
+    normalisation stay float32.
 
     Args:
         backbone (dict): a ``MultiClassTokenViT`` with K class tokens.
@@ -67,16 +70,16 @@ class SemFormer(BaseSegmentor):
         if self.backbone.num_class_tokens != K:
             raise ValueError(f'backbone has {self.backbone.num_class_tokens} class tokens '
                              f'but the head predicts {K} classes')
-        caae_model = MODELS.build(dict(caae, decoder=None))
-        if (caae_model.num_classes, caae_model.class_dim) != (K, self.decode_head.class_dim):
+        caae_kd = (caae['num_classes'], caae.get('class_dim', 256))
+        if caae_kd != (K, self.decode_head.class_dim):
             raise ValueError(
-                f'the CAAE config has K={caae_model.num_classes}, '
-                f'D={caae_model.class_dim}; the head has K={K}, '
-                f'D={self.decode_head.class_dim}')
-        caae_model.requires_grad_(False).eval()
-        # a list keeps the frozen CAAE out of children(): no state dict entries, no
-        # optimizer groups, no DDP parameters; _apply still moves it with the model
-        self._caae = [caae_model]
+                f'the CAAE config has K={caae_kd[0]}, D={caae_kd[1]}; the head has '
+                f'K={K}, D={self.decode_head.class_dim}')
+        # built on first use (training), so inference never holds it; a list keeps it
+        # out of children(): no state dict entries, no optimizer groups, no DDP
+        # parameters; _apply still moves it with the model
+        self.caae_cfg = dict(caae, decoder=None)
+        self._caae = []
         self.caae_checkpoint = caae_checkpoint
         self.caae_input_size = tuple(caae_input_size)
         self.patch_size = self.backbone.patch_embed.projection.kernel_size[0]
@@ -85,16 +88,23 @@ class SemFormer(BaseSegmentor):
 
     @property
     def caae(self):
+        """The frozen CAAE (eval mode, no parameter gradients), built on first use."""
+        if not self._caae:
+            ref = self.decode_head.classifier.weight
+            model = MODELS.build(self.caae_cfg).requires_grad_(False).eval()
+            self._caae.append(model.to(device=ref.device, dtype=ref.dtype))
         return self._caae[0]
 
     def _apply(self, fn, *args, **kwargs):
         super()._apply(fn, *args, **kwargs)
-        self.caae._apply(fn, *args, **kwargs)
+        if self._caae:
+            self._caae[0]._apply(fn, *args, **kwargs)
         return self
 
     def train(self, mode=True):
         super().train(mode)
-        self.caae.eval()
+        if self._caae:
+            self._caae[0].eval()
         return self
 
     def init_weights(self):
@@ -167,8 +177,9 @@ class SemFormer(BaseSegmentor):
             both = torch.cat([pair_images * pair_masks, pair_images * (1 - pair_masks)])
             embeddings = self.caae.class_embeddings(both).float()
             pair_cos = pair_cosine(embeddings, semantics).chunk(2)
-        return self.decode_head.loss_by_feat(class_emb.float(), semantics, labels, masks,
-                                             valid, pair_cos, pull, push)
+        with torch.autocast(inputs.device.type, enabled=False):  # losses in float32
+            return self.decode_head.loss_by_feat(class_emb.float(), semantics, labels,
+                                                 masks, valid, pair_cos, pull, push)
 
     # --------------------------------------------------------------- inference
     def encode_decode(self, inputs, batch_img_metas=None):
@@ -183,12 +194,15 @@ class SemFormer(BaseSegmentor):
 
     def _maps(self, inputs, use_cra):
         """One forward: {'plain': ReLU(logits)[, 'cra': fused]}, each (B, K, h, w)."""
-        if use_cra:
-            patches, class_tokens, hw, attns = self.extract_feat(
-                inputs, attn_layers=self.cra.num_layers)
-        else:
-            patches, class_tokens, hw = self.extract_feat(inputs)
-        logits, _ = self.decode_head(patches, class_tokens, hw)
+        dtype = self.test_cfg.get('autocast_dtype')
+        with (torch.autocast(inputs.device.type, dtype=getattr(torch, dtype))
+              if dtype else nullcontext()):
+            if use_cra:
+                patches, class_tokens, hw, attns = self.extract_feat(
+                    inputs, attn_layers=self.cra.num_layers)
+            else:
+                patches, class_tokens, hw = self.extract_feat(inputs)
+            logits, _ = self.decode_head(patches, class_tokens, hw)
         maps = dict(plain=F.relu(logits.float()))
         if use_cra:
             maps['cra'] = self.cra(logits.float(), attns)
