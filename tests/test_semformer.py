@@ -317,3 +317,27 @@ def test_sdpa_attention_equals_the_explicit_softmax():
     explicit = ((q @ k.transpose(-2, -1)) * (C // 2)**-0.5).softmax(-1) @ v
     explicit = attn.proj(explicit.transpose(1, 2).reshape(B, N, C))
     torch.testing.assert_close(attn(tokens), explicit, rtol=1e-5, atol=1e-6)
+
+
+def test_fast_cam_path_equals_the_straightforward_path(monkeypatch):
+    """CAMs with SDPA blocks and K-row attention equal those of explicit attention
+    with the full N x N matrices sliced afterwards (float32, 1e-4)."""
+    from mmpretrain.models.utils.attention import scaled_dot_product_attention_pyimpl
+    from semformer.models.backbones import mct_vit
+    model = tiny_semformer()
+    x, samples = batch(LABELS)
+    fast = predict(model, x, samples, scales=(0.5, 1.0, 2.0), flip=True, cra=True)
+
+    def full_attention_rows(attn, tokens, K):
+        B, N, C = tokens.shape
+        q, k, _ = attn.qkv(tokens).view(B, N, 3, attn.num_heads, -1).permute(2, 0, 3, 1, 4)
+        full = (q @ k.transpose(-2, -1) * attn.head_dims**-0.5).softmax(-1)  # N x N
+        return full.mean(1)[:, :K, K:]
+
+    monkeypatch.setattr(mct_vit, 'class_token_attention', full_attention_rows)
+    for layer in model.backbone.layers:
+        layer.attn.scaled_dot_product_attention = scaled_dot_product_attention_pyimpl
+    _, samples2 = batch(LABELS)
+    slow = predict(model, x, samples2, scales=(0.5, 1.0, 2.0), flip=True, cra=True)
+    for a, b in zip(fast, slow):
+        torch.testing.assert_close(a.pred_cams.data, b.pred_cams.data, rtol=0, atol=1e-4)
