@@ -164,13 +164,11 @@ def test_class_token_attention_equals_the_full_attention_rows():
     layer = model.backbone.layers[0]
     normed = layer.ln1(tokens)
     attn = layer.attn
-    qkv = attn.qkv(normed).view(3, -1, 2, 16)  # naive: N x N per head
     q, k, _ = attn.qkv(normed).view(len(x), -1, 3, 2, 16).permute(2, 0, 3, 1, 4)
-    full = (q @ k.transpose(-2, -1) / 4).softmax(-1).mean(1)  # (B, N, N)
+    full = (q @ k.transpose(-2, -1) / 4).softmax(-1).mean(1)  # naive (B, N, N)
     rows = class_token_attention(attn, normed, K)
     assert rows.shape == (3, K, 16)
     torch.testing.assert_close(rows, full[:, :K, K:], rtol=1e-5, atol=1e-6)
-    del qkv
     # reading the rows does not change the tokens
     with_attn = model.backbone.forward_tokens(x, attn_layers=2)
     plain = model.backbone.forward_tokens(x)
