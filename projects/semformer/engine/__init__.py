@@ -1,4 +1,8 @@
 from .hooks import CAAEReconstructionHook, CAMVisualizationHook
 from .optimizers import CPUAutocastOptimWrapper
+from .runner import ResumableTestLoop
 
-__all__ = ['CAAEReconstructionHook', 'CAMVisualizationHook', 'CPUAutocastOptimWrapper']
+__all__ = [
+    'CAAEReconstructionHook', 'CAMVisualizationHook', 'CPUAutocastOptimWrapper',
+    'ResumableTestLoop'
+]

@@ -1,3 +1,3 @@
-from .metrics import CAMMetric, ImageLabelMetric
+from .metrics import CAMMetric, ImageLabelMetric, PseudoLabelMetric
 
-__all__ = ['CAMMetric', 'ImageLabelMetric']
+__all__ = ['CAMMetric', 'ImageLabelMetric', 'PseudoLabelMetric']

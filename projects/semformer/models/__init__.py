@@ -6,11 +6,13 @@ from .decode_heads import SemFormerHead
 from .losses import (activation_complementation_loss, activation_suppression_loss,
                      class_contrast_loss, pair_cosine, present_pairs,
                      semantic_similarity_loss)
-from .segmentors import SemFormer
+from .refiners import PAR, DenseCRF, RandomWalk
+from .segmentors import AffinityNet, PseudoLabelGenerator, SemFormer
 
 __all__ = [
     'ConvStem', 'MultiClassTokenViT', 'ClassAwareAutoEncoder', 'ImageLabelClassifier',
-    'ClassRelativeAttention', 'SemFormerHead', 'SemFormer',
+    'ClassRelativeAttention', 'SemFormerHead', 'SemFormer', 'AffinityNet',
+    'PseudoLabelGenerator', 'DenseCRF', 'PAR', 'RandomWalk',
     'activation_complementation_loss', 'activation_suppression_loss',
     'class_contrast_loss', 'pair_cosine', 'present_pairs', 'semantic_similarity_loss'
 ]

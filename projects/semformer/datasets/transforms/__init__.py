@@ -1,3 +1,4 @@
 from .formatting import PackImageLabelInputs
+from .loading import LoadCAMs
 
-__all__ = ['PackImageLabelInputs']
+__all__ = ['PackImageLabelInputs', 'LoadCAMs']

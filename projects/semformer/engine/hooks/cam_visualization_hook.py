@@ -39,7 +39,8 @@ class CAMVisualizationHook(Hook):
             h, w = sample.pred_cams.shape
             rgb = rgb[:h, :w]
             gt = sample.gt_sem_seg.data[0].cpu().numpy() if 'gt_sem_seg' in sample else None
-            pred = sample.pred_sem_seg.data[0].cpu().numpy()
+            pred = (sample.pred_sem_seg.data[0].cpu().numpy()
+                    if 'pred_sem_seg' in sample else None)  # not stored by CAM runs
             plain = 'pred_cams_plain' in sample
             rows = [cam_row(rgb, sample.pred_cams.data.cpu().numpy(), meta['classes'],
                             meta['palette'], gt, pred, title='CRA' if plain else None)]

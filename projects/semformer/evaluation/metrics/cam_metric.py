@@ -94,7 +94,8 @@ class CAMMetric(BaseMetric):
                       logger='current')
         return metrics
 
-    def summarise(self, conf):
+    @staticmethod
+    def summarise(conf):
         """(T, K, K) counts -> per-threshold mIoU, the best index and its rates (%)."""
         conf = conf.double()
         tp = conf.diagonal(dim1=1, dim2=2)

@@ -1,0 +1,10 @@
+# Pseudo labels from the AffinityNet random walk (PSA) of the CAMs; needs the
+# trained AffinityNet (configs/synthetic/affinitynet_r18-slim.py).
+_base_ = ['./pseudo-label_threshold.py', '../_base_/models/affinitynet_r18-slim.py']
+name = 'rw'
+affinity_checkpoint = 'work_dirs/pipeline/affinity/iter_600.pth'
+random_walk = dict(
+    type='RandomWalk', affinity_net={{_base_.affinity_net}},
+    checkpoint=affinity_checkpoint, beta=8.0, log_steps=4)
+model = dict(refiners=[random_walk])
+test_cfg = dict(out_dir='data/synthetic/VOC2012/PseudoLabels/rw')

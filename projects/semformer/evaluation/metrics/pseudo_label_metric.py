@@ -1,0 +1,53 @@
+from collections import OrderedDict
+
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from mmseg.registry import METRICS
+from prettytable import PrettyTable
+
+from .cam_metric import CAMMetric
+
+
+@METRICS.register_module()
+class PseudoLabelMetric(BaseMetric):
+    """Label maps (``pred_sem_seg``, e.g. pseudo labels) against pixel ground truth.
+
+    Pixels labelled ``ignore_index`` in the prediction are left out and reported
+    as coverage: ``labelled`` = % of scored ground-truth pixels that carry a label.
+    Reports mIoU, FP and FN (class means of ``(P - TP) / union`` and ``(T - TP) /
+    union``, as :class:`CAMMetric`) and the per-class IoU, in %.
+    """
+    default_prefix = 'pseudo'
+
+    def __init__(self, ignore_index=255, collect_device='cpu', prefix=None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.ignore_index = ignore_index
+
+    def process(self, data_batch, data_samples):
+        K = len(self.dataset_meta['classes'])
+        for sample in data_samples:
+            gt = sample['gt_sem_seg']['data'].squeeze(0).cpu().long()
+            pred = sample['pred_sem_seg']['data'].squeeze(0).cpu().long()
+            scored = gt != self.ignore_index
+            keep = scored & (pred != self.ignore_index)
+            if keep.any() and int(pred[keep].max()) >= K:
+                raise ValueError(f'a label map holds class {int(pred[keep].max())}; the '
+                                 f'dataset has {K} classes')
+            conf = torch.bincount(gt[keep] * K + pred[keep], minlength=K * K).view(K, K)
+            self.results.append((conf, int(scored.sum())))
+
+    def compute_metrics(self, results):
+        conf = torch.stack([c for c, _ in results]).sum(0)
+        scored = sum(n for _, n in results)
+        summary = CAMMetric.summarise(conf[None])
+        metrics = OrderedDict(mIoU=summary['mIoU'], FP=summary['FP'], FN=summary['FN'],
+                              labelled=100 * float(conf.sum()) / max(scored, 1))
+        table = PrettyTable(['class', 'IoU', 'FP', 'FN'])
+        for name, iou, fp, fn in zip(self.dataset_meta['classes'], summary['IoU'],
+                                     summary['FP_class'], summary['FN_class']):
+            table.add_row([name, f'{iou:.2f}', f'{fp:.2f}', f'{fn:.2f}'])
+            metrics[f'IoU.{name}'] = iou
+        print_log(f'label maps ({metrics["labelled"]:.1f} % of pixels labelled):\n'
+                  + table.get_string(), logger='current')
+        return metrics

@@ -1,0 +1,75 @@
+import torch
+from mmengine.structures import PixelData
+from mmseg.models.segmentors import BaseSegmentor
+from mmseg.registry import MODELS
+
+
+@MODELS.register_module()
+class PseudoLabelGenerator(BaseSegmentor):
+    """Pseudo labels from saved CAMs: a background score, refinements, arg-max.
+
+    Per image (``cams`` (k, H, W) and ``cam_keys`` (k,) from ``LoadCAMs``): scores
+    (1 + k, H, W) = [``bg_threshold``, cams], each refiner in order (``forward(
+    image, scores) -> scores``, image (3, H, W) RGB in [0, 255]), arg-max, mapped
+    to class ids. With ``confident_bg_threshold`` (IRN's confident regions) the
+    labelling is repeated with that background score; pixels where the two
+    labellings disagree get ``ignore_index``. Sets ``pred_sem_seg`` (1, H, W).
+
+    Nothing is trained: the inputs must be un-normalised RGB (data preprocessor
+    with mean 0, std 1, ``bgr_to_rgb=True``).
+
+    Args:
+        refiners (list[dict]): e.g. ``DenseCRF``, ``PAR``, ``RandomWalk``.
+        bg_threshold (float): background score of the labelling.
+        confident_bg_threshold (float | None): see above (lower than
+            ``bg_threshold``).
+    """
+
+    def __init__(self, refiners=(), bg_threshold=0.2, confident_bg_threshold=None,
+                 ignore_index=255, data_preprocessor=None, init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.refiners = torch.nn.ModuleList(MODELS.build(r) for r in refiners)
+        self.bg_threshold = bg_threshold
+        self.confident_bg_threshold = confident_bg_threshold
+        self.ignore_index = ignore_index
+
+    def scores_to_index(self, image, cams, bg):
+        """(3, H, W), (k, H, W), background score -> (H, W) channel index."""
+        scores = torch.cat([cams.new_full((1, ) + cams.shape[1:], bg), cams])
+        for refiner in self.refiners:
+            scores = refiner(image, scores)
+        return scores.argmax(0)
+
+    def label(self, image, cams, keys):
+        """(3, H, W) RGB, (k, H, W) maps, (k,) class ids -> (H, W) int64 labels."""
+        index = self.scores_to_index(image, cams, self.bg_threshold)
+        if self.confident_bg_threshold is not None:
+            other = self.scores_to_index(image, cams, self.confident_bg_threshold)
+            index = torch.where(index == other, index, -1)
+        keys = torch.cat([keys.new_zeros(1), keys.to(index.device)])
+        return torch.where(index >= 0, keys[index.clamp(min=0)],
+                           torch.full_like(index, self.ignore_index))
+
+    def predict(self, inputs, data_samples):
+        for image, sample in zip(inputs, data_samples):
+            if 'cams' not in sample:
+                raise KeyError('PseudoLabelGenerator needs `cams`: add LoadCAMs to '
+                               'the test pipeline')
+            H, W = sample.cams.shape[-2:]
+            label = self.label(image[:, :H, :W].float(), sample.cams.float(),
+                               sample.cam_keys)
+            sample.set_field(PixelData(data=label[None]), 'pred_sem_seg')
+        return data_samples
+
+    def loss(self, inputs, data_samples):
+        raise RuntimeError('PseudoLabelGenerator has nothing to train; run it with '
+                           'tools/test.py')
+
+    def _forward(self, inputs, data_samples=None):
+        return self.predict(inputs, data_samples)
+
+    def extract_feat(self, inputs):
+        return inputs
+
+    def encode_decode(self, inputs, batch_img_metas):
+        raise RuntimeError('PseudoLabelGenerator labels from saved CAMs only')

@@ -1,0 +1,175 @@
+"""Refinements (dense CRF, PAR, AffinityNet random walk), the pseudo-label
+generator, its PNG format and the label metric, on hand-made cases."""
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+from PIL import Image
+
+from semformer.datasets.synthetic import PALETTE
+from semformer.evaluation import PseudoLabelMetric
+from semformer.models.segmentors.affinity_net import half_disc_offsets
+from semformer.utils import load_cams, save_cams, save_label_png
+
+
+def edge_case(h=24, w=24, edge=12, wrong=4):
+    """Image: black left of column ``edge``, white right of it. Scores: the object
+    (channel 1) spills ``wrong`` columns over the edge into the white part."""
+    image = torch.zeros(3, h, w)
+    image[:, :, edge:] = 255
+    scores = torch.zeros(2, h, w)
+    scores[0] = 0.5
+    scores[1, :, :edge + wrong] = 0.7
+    truth = torch.zeros(h, w, dtype=torch.long)
+    truth[:, :edge] = 1
+    return image, scores, truth
+
+
+def test_dense_crf_snaps_labels_to_the_image_edge():
+    image, scores, truth = edge_case()
+    crf = MODELS.build(dict(type='DenseCRF', bilateral_sxy=10, bilateral_srgb=10))
+    before = scores.argmax(0)
+    assert (before != truth).sum() == 24 * 4  # the spilled strip
+    q = crf(image, scores)
+    assert q.shape == scores.shape
+    assert torch.allclose(q.sum(0), torch.ones(24, 24), atol=1e-4)  # marginals
+    assert torch.equal(q.argmax(0), truth)
+
+
+def test_par_snaps_labels_to_the_image_edge():
+    image, scores, truth = edge_case()
+    par = MODELS.build(dict(type='PAR', dilations=(1, 2, 4), iterations=20))
+    out = par(image, scores)
+    assert out.shape == scores.shape
+    assert torch.equal(out.argmax(0), truth)
+    # a constant map stays constant (the weights of each pixel sum to 1)
+    flat = par(image, torch.full((1, 24, 24), 0.3))
+    assert torch.allclose(flat, torch.full_like(flat, 0.3), atol=1e-5)
+
+
+def test_par_neighbours_are_shifted_copies():
+    par = MODELS.build(dict(type='PAR', dilations=(2, ), iterations=1))
+    x = torch.arange(36.).view(1, 1, 6, 6)
+    nb = par.neighbours(x)  # (1, 1, 8, 6, 6); offset 0 is (-1, -1) x 2
+    assert nb.shape == (1, 1, 8, 6, 6)
+    assert nb[0, 0, 0, 3, 3] == x[0, 0, 1, 1]
+    assert nb[0, 0, 7, 2, 2] == x[0, 0, 4, 4]
+    assert nb[0, 0, 0, 0, 0] == x[0, 0, 0, 0]  # replicate padding
+
+
+def test_half_disc_offsets_cover_each_pair_once():
+    radius = 3
+    offsets = half_disc_offsets(radius)
+    full = {(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+            if 0 < dy * dy + dx * dx < radius * radius}
+    assert len(offsets) == len(set(offsets)) == len(full) // 2
+    assert set(offsets) | {(-dy, -dx) for dy, dx in offsets} == full
+
+
+AFFINITY = dict(
+    type='AffinityNet',
+    data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1],
+                           seg_pad_val=255),
+    backbone=dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
+                  num_stages=2, out_indices=(0, 1), strides=(1, 2), dilations=(1, 1)),
+    in_channels=(8, 16), in_index=(0, 1), channels=8, out_channels=8, radius=3)
+
+
+def test_affinity_loss_pulls_same_and_pushes_different_labels():
+    net = MODELS.build(AFFINITY)
+    images = torch.rand(2, 3, 32, 32) * 255
+    seeds = torch.zeros(2, 1, 32, 32, dtype=torch.long)
+    seeds[:, :, :, 16:] = 1
+    seeds[:, :, :4] = 255  # ignored rows
+    samples = [SegDataSample(gt_sem_seg=PixelData(data=s)) for s in seeds]
+    losses = net.loss(images, samples)
+    assert set(losses) == {'loss_aff_bg', 'loss_aff_fg', 'loss_aff_neg'}
+    sum(losses.values()).backward()
+    assert net.fuse.weight.grad.abs().sum() > 0
+    # features equal within each half, far apart across: every term ~ 0
+    f = torch.zeros(2, 8, 8, 8)
+    f[..., 4:] = 30.0
+    net.features = lambda x: f
+    losses = net.loss(images, samples)
+    assert all(float(v) < 1e-3 for v in losses.values()), losses
+
+
+def test_random_walk_propagates_into_the_affine_region_only(tmp_path):
+    ckpt = str(tmp_path / 'aff.pth')
+    torch.save({'state_dict': MODELS.build(AFFINITY).state_dict()}, ckpt)
+    rw = MODELS.build(dict(type='RandomWalk', affinity_net=AFFINITY, checkpoint=ckpt,
+                           beta=8, log_steps=6))
+    f = torch.zeros(1, 8, 8, 8)
+    f[..., 4:] = 30.0  # left and right halves of the 8 x 8 feature grid
+    rw.net.features = lambda x: f
+    scores = torch.zeros(2, 32, 32)
+    scores[0] = 0.2  # background score
+    scores[1, 12:20, 2:8] = 1.0  # a seed inside the left half
+    out = rw(torch.zeros(3, 32, 32), scores)
+    label = out.argmax(0)
+    assert torch.allclose(out[0], scores[0])  # a constant score stays constant
+    assert (label[:, :12] == 1).all()  # the whole left half, not just the seed
+    assert (label[:, 20:] == 0).all()  # nothing leaks across
+
+
+def test_random_walk_needs_its_checkpoint(tmp_path):
+    with pytest.raises(FileNotFoundError, match='train the AffinityNet first'):
+        MODELS.build(dict(type='RandomWalk', affinity_net=AFFINITY,
+                          checkpoint=str(tmp_path / 'none.pth')))
+
+
+def test_generator_thresholds_maps_keys_and_ignores_the_uncertain_band():
+    gen = MODELS.build(dict(type='PseudoLabelGenerator', bg_threshold=0.3,
+                            confident_bg_threshold=0.1))
+    cams = torch.tensor([[[0.9, 0.2, 0.05, 0.0]], [[0.1, 0.25, 0.0, 0.6]]])
+    label = gen.label(torch.zeros(3, 1, 4), cams, torch.tensor([2, 5]))
+    # 0.9 -> class 2; 0.25 (between 0.1 and 0.3) -> ignore; 0.05 -> bg; 0.6 -> 5
+    assert label.tolist() == [[2, 255, 0, 5]]
+    gen.confident_bg_threshold = None
+    assert gen.label(torch.zeros(3, 1, 4), cams, torch.tensor([2, 5])).tolist() == \
+        [[2, 0, 0, 5]]
+    # no class maps at all: background everywhere
+    assert gen.label(torch.zeros(3, 1, 2), torch.zeros(0, 1, 2),
+                     torch.zeros(0, dtype=torch.long)).tolist() == [[0, 0]]
+
+
+def test_label_png_is_a_voc_palette_png(tmp_path):
+    label = np.array([[0, 1, 6], [255, 3, 0]], np.int64)
+    path = str(tmp_path / 'a.png')
+    save_label_png(path, label, PALETTE)
+    img = Image.open(path)
+    assert img.mode == 'P'
+    assert np.array_equal(np.asarray(img), label)
+    pal = np.asarray(img.getpalette()[:3 * 256]).reshape(256, 3)
+    assert np.array_equal(pal[:len(PALETTE)], np.asarray(PALETTE))
+    assert pal[255].tolist() == [255, 255, 255]
+    assert not list(tmp_path.glob('*.tmp*'))
+
+
+def test_cam_files_keep_the_present_classes_quantised(tmp_path):
+    maps = np.zeros((7, 3, 4), np.float32)
+    maps[2] = 0.5
+    maps[5, 0, 0] = 1.0
+    path = str(tmp_path / 'x.npz')
+    save_cams(path, dict(cams=maps), np.array([2, 5]))
+    keys, fields = load_cams(path)
+    assert keys.tolist() == [2, 5] and fields['cams'].shape == (2, 3, 4)
+    _, full = load_cams(path, num_classes=7)
+    assert np.abs(full['cams'] - maps).max() <= 0.5 / 255 + 1e-7
+
+
+def test_label_metric_counts_iou_fp_fn_and_coverage():
+    metric = PseudoLabelMetric()
+    metric.dataset_meta = dict(classes=('background', 'a', 'b'))
+    gt = torch.tensor([[0, 0, 1, 1, 2, 255]])
+    pred = torch.tensor([[0, 1, 1, 255, 2, 2]])
+    metric.process({}, [dict(gt_sem_seg=dict(data=gt[None]),
+                             pred_sem_seg=dict(data=pred[None]))])
+    m = metric.compute_metrics(metric.results)
+    # scored pixels 5, labelled 4; bg: tp 1, union 2; a: tp 1, union 2; b: tp 1, union 1
+    assert m['labelled'] == pytest.approx(80.0)
+    assert m['mIoU'] == pytest.approx(100 * (0.5 + 0.5 + 1) / 3)
+    assert m['FP'] == pytest.approx(100 * (0 + 0.5 + 0) / 3)
+    assert m['FN'] == pytest.approx(100 * (0.5 + 0 + 0) / 3)

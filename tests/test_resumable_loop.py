@@ -1,0 +1,131 @@
+"""CAM generation through tools/test.py and tools/dist_test.sh: one file per image,
+resumable after a kill, each image written exactly once by two processes."""
+import os
+import os.path as osp
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmseg.registry import MODELS
+
+from conftest import REPO
+from test_tools import run
+
+CAM_TRAIN = osp.join(REPO, 'configs/synthetic/semformer_cam_train-split.py')
+LABELS = osp.join(REPO, 'configs/synthetic/pseudo-label_crf.py')
+
+
+@pytest.fixture(scope='module')
+def cam_checkpoint(tmp_path_factory):
+    """A SemFormer with random weights, saved as a runner checkpoint."""
+    cfg = Config.fromfile(CAM_TRAIN)
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    path = str(tmp_path_factory.mktemp('ckpt') / 'semformer.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return path
+
+
+def options(root, out_dir, *extra):
+    return ['--cfg-options', f'test_dataloader.dataset.data_root={root}',
+            f'test_cfg.out_dir={out_dir}', 'model.backbone.init_cfg=None',
+            'model.caae_checkpoint=None', 'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False', *extra]
+
+
+def read_all(out_dir):
+    out = {}
+    for name in sorted(os.listdir(out_dir)):
+        with np.load(osp.join(out_dir, name)) as f:
+            out[name] = {k: f[k] for k in f.files}
+    return out
+
+
+def metric(log, key):
+    return re.findall(rf'{key}: ([0-9.]+)', log)[-1]
+
+
+def test_killed_cam_run_resumes_to_the_uninterrupted_result(synthetic_root, cam_checkpoint,
+                                                            tmp_path):
+    slow = ['test_dataloader.batch_size=1', 'model.test_cfg.scales=[1.0,2.0,3.0,4.0]']
+    full = str(tmp_path / 'full')
+    log_full = run([sys.executable, 'tools/test.py', CAM_TRAIN, cam_checkpoint,
+                    '--work-dir', str(tmp_path / 'w1')] + options(synthetic_root, full, *slow))
+    assert '24 files written (24 by rank), 0 found done' in log_full
+    assert 'img/s' in log_full  # the progress bar
+
+    part = str(tmp_path / 'part')
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/test.py', CAM_TRAIN, cam_checkpoint, '--work-dir',
+         str(tmp_path / 'w2')] + options(synthetic_root, part, *slow),
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None and not (
+            osp.isdir(part) and len([f for f in os.listdir(part) if f.endswith('.npz')]) >= 3):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = sorted(f for f in os.listdir(part) if f.endswith('.npz'))
+    assert 3 <= len(done) < 24, f'the run was not interrupted in the middle ({len(done)})'
+    # a half-written file, as a kill during np.savez would leave it
+    with open(osp.join(part, 'x.npz.tmp12345'), 'wb') as f:
+        f.write(b'PK\x03')
+
+    log = run([sys.executable, 'tools/test.py', CAM_TRAIN, cam_checkpoint, '--work-dir',
+               str(tmp_path / 'w3')] + options(synthetic_root, part, *slow))
+    assert f'{24 - len(done)} files written ({24 - len(done)} by rank), {len(done)} found done' in log
+    resumed, reference = read_all(part), read_all(full)
+    assert sorted(resumed) == sorted(reference) and len(reference) == 24
+    for name, arrays in reference.items():
+        assert sorted(arrays) == ['cams', 'cams_plain', 'keys']
+        for key, value in arrays.items():
+            assert np.array_equal(resumed[name][key], value), (name, key)
+    for key in ('cam/mIoU', 'cam/plain_mIoU', 'cam/threshold'):
+        assert metric(log, key) == metric(log_full, key)
+
+    # a finished run writes nothing and scores the stored maps the same way
+    log = run([sys.executable, 'tools/test.py', CAM_TRAIN, cam_checkpoint, '--work-dir',
+               str(tmp_path / 'w4')] + options(synthetic_root, part, *slow))
+    assert '0 files written (0 by rank), 24 found done' in log
+    assert metric(log, 'cam/mIoU') == metric(log_full, 'cam/mIoU')
+
+    # pseudo labels from these CAMs: resumable in the same way, scored vs the masks
+    labels = str(tmp_path / 'labels')
+    label_opts = ['--cfg-options', f'test_dataloader.dataset.data_root={synthetic_root}',
+                  f'test_dataloader.dataset.pipeline.2.cam_dir={part}',
+                  f'test_cfg.out_dir={labels}', 'test_dataloader.num_workers=0',
+                  'test_dataloader.persistent_workers=False']
+    log = run([sys.executable, 'tools/test.py', LABELS, '--work-dir', str(tmp_path / 'l1')]
+              + label_opts)
+    assert '24 files written' in log and 'pseudo/mIoU' in log
+    first = {n: open(osp.join(labels, n), 'rb').read() for n in os.listdir(labels)}
+    os.remove(osp.join(labels, sorted(first)[5]))
+    log2 = run([sys.executable, 'tools/test.py', LABELS, '--work-dir', str(tmp_path / 'l2')]
+               + label_opts)
+    assert '1 files written (1 by rank), 23 found done' in log2
+    assert first == {n: open(osp.join(labels, n), 'rb').read() for n in os.listdir(labels)}
+    assert metric(log2, 'pseudo/mIoU') == metric(log, 'pseudo/mIoU')
+
+
+def test_two_processes_write_every_image_exactly_once(synthetic_root, cam_checkpoint,
+                                                      tmp_path):
+    split = tmp_path / 'seven.txt'
+    ids = sorted(os.listdir(osp.join(synthetic_root, 'JPEGImages')))[:7]
+    split.write_text(''.join(osp.splitext(i)[0] + '\n' for i in ids))
+    out = str(tmp_path / 'cams')
+    log = run(['bash', 'tools/dist_test.sh', CAM_TRAIN, cam_checkpoint, '2',
+               '--work-dir', str(tmp_path / 'w')] +
+              options(synthetic_root, out, f'test_dataloader.dataset.ann_file={split}'),
+              env=dict(PORT=str(random.randint(29600, 29900))))
+    # 7 images on 2 ranks: the sampler pads rank 1 with a duplicate of image 0,
+    # which only rank 0 writes
+    assert '7 files written (4 + 3 by rank), 0 found done' in log
+    assert sorted(os.listdir(out)) == sorted(osp.splitext(i)[0] + '.npz' for i in ids)
