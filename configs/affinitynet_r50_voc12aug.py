@@ -1,0 +1,38 @@
+# Stage 4b on PASCAL VOC: AffinityNet on the trainaug seeds (configs/pseudo-label_
+# seeds.py), 448 crops, batch 8, 8 epochs (10,582 iterations), SGD poly 0.01 with
+# the new layers at 10x, as PSA. Not run here (no GPU, no VOC).
+#   bash tools/dist_train.sh configs/affinitynet_r50_voc12aug.py 4   # 4 GPUs x 2
+_base_ = [
+    './_base_/models/affinitynet_r50.py', './_base_/datasets/voc12_image_labels.py',
+    './_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
+]
+model = {{_base_.affinity_net}}
+crop_size = (448, 448)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=(896, 896), ratio_range=(0.25, 1.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=2,
+    dataset=dict(ann_file='ImageSets/Segmentation/trainaug.txt',
+                 data_prefix=dict(seg_map_path='PseudoLabels/seeds'),
+                 pipeline=train_pipeline))
+val_dataloader = val_evaluator = val_cfg = None
+test_dataloader = test_evaluator = test_cfg = None
+
+max_iters = 10580
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
+    paramwise_cfg=dict(custom_keys={'projections': dict(lr_mult=10.0),
+                                    'fuse': dict(lr_mult=10.0)}))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters + 1)
+default_hooks = dict(checkpoint=dict(interval=2000))

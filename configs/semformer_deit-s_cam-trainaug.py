@@ -1,0 +1,13 @@
+# Stage 3 on PASCAL VOC: the CAMs (4 scales + flip, CRA, and the maps without CRA)
+# of every trainaug image, one .npz per image in data/VOCdevkit/VOC2012/CAMs/
+# semformer, scored against SegmentationClassAug. Resumable; with N GPUs:
+#   bash tools/dist_test.sh configs/semformer_deit-s_cam-trainaug.py \
+#       work_dirs/semformer_deit-s/iter_26460.pth N
+_base_ = ['./semformer_deit-s.py']
+test_dataloader = dict(
+    batch_size=1,
+    dataset=dict(
+        ann_file='ImageSets/Segmentation/trainaug.txt',
+        data_prefix=dict(seg_map_path='SegmentationClassAug')))
+test_cfg = dict(
+    type='ResumableTestLoop', save='cams', out_dir='data/VOCdevkit/VOC2012/CAMs/semformer')
