@@ -212,7 +212,7 @@ def main():
          'configs/synthetic/semformer_cam.py', '--cam-checkpoint', cam_ckpt,
          '--label-configs', *[c for _, c, _ in REFINEMENTS], '--seg-config', SEG_CONFIG,
          '--seg-checkpoint', seg_ckpt, '--num-images', str(args.overlays), '--out', figure,
-         '--cfg-options', *label_opts, f'model.refiners.0.checkpoint={aff_ckpt}'])
+         '--affinity-checkpoint', aff_ckpt, '--cfg-options', *label_opts])
     p.row('overlays of val images', (time.time() - t0) / 60, osp.relpath(figure, ROOT))
     report(p.rows, work)
 

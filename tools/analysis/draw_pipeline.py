@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
 from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS, MODELS
 
@@ -26,6 +27,8 @@ def parse_args():
     parser.add_argument('--out', required=True, help='output PNG')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides for every label config')
+    parser.add_argument('--affinity-checkpoint',
+                        help='AffinityNet checkpoint for the RandomWalk refiners')
     return parser.parse_args()
 
 
@@ -41,13 +44,19 @@ def main():
     args = parse_args()
     init_default_scope('mmseg')
     cam_cfg = Config.fromfile(args.cam_config)
-    cam_model = init_model(cam_cfg, args.cam_checkpoint, device='cpu')
+    # mmseg's init_model assumes an EncoderDecoder (pretrained/train_cfg keys)
+    cam_model = MODELS.build(cam_cfg.model)
+    load_checkpoint(cam_model, args.cam_checkpoint, map_location='cpu')
+    cam_model.eval()
     dataset = DATASETS.build(cam_cfg.val_dataloader.dataset)
     classes, palette = dataset.metainfo['classes'], dataset.metainfo['palette']
     labelers = []
     for path in args.label_configs:
         cfg = Config.fromfile(path)
         cfg.merge_from_dict(args.cfg_options)
+        for refiner in cfg.model.refiners:
+            if refiner.type == 'RandomWalk' and args.affinity_checkpoint:
+                refiner.checkpoint = args.affinity_checkpoint
         labelers.append((cfg.get('name', path), MODELS.build(cfg.model).eval()))
     seg_model = (init_model(args.seg_config, args.seg_checkpoint, device='cpu')
                  if args.seg_config else None)
