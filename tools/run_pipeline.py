@@ -12,6 +12,7 @@ as JSON and Markdown to ``--work-dir``, and overlay PNGs of a few val images.
 import argparse
 import glob
 import json
+import os
 import os.path as osp
 import shutil
 import subprocess
@@ -65,6 +66,11 @@ class Pipeline:
         self.work, self.max_iters = work, max_iters
         self.rows = []
         self.recompute = False  # set once a stage ran: later outputs are stale
+        previous = osp.join(work, 'results.json')
+        self.previous = {}  # stage -> minutes it took when it last ran
+        if osp.isfile(previous):
+            with open(previous) as f:
+                self.previous = {r['stage']: r['minutes'] for r in json.load(f)['rows']}
 
     def clear(self, *paths):
         for path in paths:
@@ -73,6 +79,9 @@ class Pipeline:
                 shutil.rmtree(path)
 
     def row(self, stage, minutes, result, status='done'):
+        """A table row; a reused stage keeps the minutes of the run that made it."""
+        if status == 'reused' and self.previous.get(stage) is not None:
+            minutes = self.previous[stage]
         self.rows.append(dict(stage=stage, status=status, minutes=minutes, result=result))
 
     def train(self, config, work_dir, options=()):
@@ -93,25 +102,32 @@ class Pipeline:
             print(f'==> reusing {osp.relpath(final, ROOT)}')
             return final, 'reused'
         cmd = [sys.executable, 'tools/train.py', config, '--work-dir', work_dir]
-        if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
+        if resume:
             cmd.append('--resume')
         if options:
             cmd += ['--cfg-options', *options]
         run(cmd)
         self.recompute = True
-        return final, 'done'
+        return final, 'resumed' if resume else 'done'
 
     def test(self, config, work_dir, out_dir, checkpoint=None, options=()):
         """Run a ``ResumableTestLoop`` config; it skips the files already written."""
         if self.recompute:
             self.clear(out_dir)
-        status = 'reused' if osp.isdir(out_dir) else 'done'
+        before = self.count(out_dir)
         cmd = [sys.executable, 'tools/test.py', config]
         cmd += [checkpoint] if checkpoint else []
         cmd += ['--work-dir', work_dir, '--cfg-options', f'test_cfg.out_dir={out_dir}',
                 *options]
         run(cmd)
+        written = self.count(out_dir) - before
+        status = 'done' if not before else 'resumed' if written else 'reused'
         return test_metrics(work_dir), status
+
+    @staticmethod
+    def count(out_dir):
+        return len(os.listdir(out_dir)) if osp.isdir(out_dir) else 0
 
 
 def main():
@@ -218,7 +234,7 @@ def main():
 
 
 def report(rows, work):
-    total = sum(r['minutes'] or 0 for r in rows)
+    total = sum(r['minutes'] or 0 for r in rows)  # compute the results took
     lines = ['| stage | status | minutes | result |', '|---|---|---:|---|']
     for r in rows:
         mins = f'{r["minutes"]:.1f}' if r['minutes'] is not None else ''
