@@ -1,5 +1,6 @@
-"""CAM generation through tools/test.py and tools/dist_test.sh: one file per image,
-resumable after a kill, each image written exactly once by two processes."""
+"""CAM and pseudo-label generation through tools/test.py and tools/dist_test.sh: one
+file per image, resumable after a kill, each image written exactly once by two
+processes."""
 import os
 import os.path as osp
 import random
@@ -129,3 +130,17 @@ def test_two_processes_write_every_image_exactly_once(synthetic_root, cam_checkp
     # which only rank 0 writes
     assert '7 files written (4 + 3 by rank), 0 found done' in log
     assert sorted(os.listdir(out)) == sorted(osp.splitext(i)[0] + '.npz' for i in ids)
+
+    # pseudo labels of these maps on two processes: the generator has no trainable
+    # parameters, so its config asks for a wrapper without DDP
+    labels = str(tmp_path / 'labels')
+    log = run(['bash', 'tools/dist_test.sh', LABELS, 'none', '2', '--work-dir',
+               str(tmp_path / 'l'), '--cfg-options',
+               f'test_dataloader.dataset.data_root={synthetic_root}',
+               f'test_dataloader.dataset.ann_file={split}',
+               f'test_dataloader.dataset.pipeline.2.cam_dir={out}',
+               f'test_cfg.out_dir={labels}', 'test_dataloader.num_workers=0',
+               'test_dataloader.persistent_workers=False'],
+              env=dict(PORT=str(random.randint(29600, 29900))))
+    assert '7 files written (4 + 3 by rank), 0 found done' in log
+    assert sorted(os.listdir(labels)) == sorted(osp.splitext(i)[0] + '.png' for i in ids)

@@ -65,6 +65,8 @@ def main():
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if args.checkpoint == 'none':  # dist_test.sh needs a word in its place
+        args.checkpoint = None
     if args.checkpoint is not None:
         if not osp.isfile(args.checkpoint):
             raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')

@@ -27,6 +27,9 @@ test_dataloader = dict(
         ]))
 test_evaluator = dict(type='PseudoLabelMetric', _delete_=True)
 train_dataloader = train_cfg = optim_wrapper = None
+# no trainable parameters, so no DDP: mmengine's wrapper that only wraps submodules
+# with gradients (none here) lets dist_test.sh split the images
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel')
 val_dataloader = val_cfg = val_evaluator = None
 test_cfg = dict(
     type='ResumableTestLoop', save='labels',
