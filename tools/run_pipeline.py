@@ -60,6 +60,17 @@ def test_metrics(work_dir):
     raise FileNotFoundError(f'no test results in {work_dir}')
 
 
+def make_data(num_train, num_val):
+    """Write the synthetic dataset (64 px, low clutter, seed 0) unless it is there;
+    True if it was (re)written."""
+    marker = osp.join(ROOT, DATA, 'synthetic.json')
+    before = open(marker).read() if osp.isfile(marker) else None
+    run([sys.executable, 'tools/make_synthetic_voc.py', '--out', 'data/synthetic',
+         '--seed', '0', '--num-train', str(num_train), '--num-val', str(num_val),
+         '--size', '64', '--clutter', 'low'])
+    return open(marker).read() != before
+
+
 class Pipeline:
 
     def __init__(self, work, max_iters=None):
@@ -84,15 +95,16 @@ class Pipeline:
             minutes = self.previous[stage]
         self.rows.append(dict(stage=stage, status=status, minutes=minutes, result=result))
 
-    def train(self, config, work_dir, options=()):
-        """Train ``config`` into ``work_dir``; reuse a finished run, resume a broken one."""
+    def train(self, config, work_dir, options=(), max_iters=None):
+        """Train ``config`` into ``work_dir``; reuse a finished run, resume a broken one.
+        ``max_iters`` shortens this training (the pipeline's ``max_iters`` wins)."""
         if self.recompute:
             self.clear(work_dir)
         options = list(options)
-        max_iters = self.max_iters
+        max_iters = self.max_iters or max_iters
         if max_iters is None:
             max_iters = Config.fromfile(osp.join(ROOT, config)).train_cfg.max_iters
-        else:  # a shortened run (smoke test)
+        else:  # a shortened run
             options += [f'train_cfg.max_iters={max_iters}',
                         f'train_cfg.val_interval={max_iters}',
                         f'default_hooks.checkpoint.interval={max_iters}',
@@ -145,12 +157,7 @@ def main():
     p = Pipeline(work, args.max_iters)
 
     t0 = time.time()
-    marker = osp.join(data, 'synthetic.json')
-    before = open(marker).read() if osp.isfile(marker) else None
-    run([sys.executable, 'tools/make_synthetic_voc.py', '--out', 'data/synthetic',
-         '--seed', '0', '--num-train', str(args.num_train), '--num-val',
-         str(args.num_val), '--size', '64', '--clutter', 'low'])
-    p.recompute = open(marker).read() != before  # new data: nothing can be reused
+    p.recompute = make_data(args.num_train, args.num_val)  # new data: nothing reusable
     p.row(f'synthetic data ({args.num_train:,} train + {args.num_val:,} val, 64 px, '
           'low clutter)', (time.time() - t0) / 60, '',
           'done' if p.recompute else 'reused')

@@ -9,17 +9,17 @@ from mmpretrain.models.utils import resize_pos_embed
 from mmseg.registry import MODELS
 
 
-def class_token_attention(attn, x, num_queries):
-    """Post-softmax attention of the first ``num_queries`` tokens over the rest.
+def token_attention(attn, x, num_queries):
+    """Post-softmax attention of the first ``num_queries`` tokens over all tokens.
 
     Args:
         attn: an mmpretrain ``MultiheadAttention`` (its ``qkv`` projection is used).
         x (Tensor): (B, N, C) the block's normalised input tokens.
-        num_queries (int): K, the class tokens at the front of ``x``.
+        num_queries (int): Q, the query rows (the first Q tokens; N for all).
 
     Returns:
-        Tensor: (B, K, N - K), averaged over heads, in float32. Softmax runs over
-        all N keys; only K query rows are formed (K x N, not N x N).
+        Tensor: (B, Q, N), averaged over heads, in float32. Only Q query rows are
+        formed (Q x N, not N x N).
     """
     B, N, _ = x.shape
     C, H = attn.embed_dims, attn.num_heads
@@ -29,7 +29,12 @@ def class_token_attention(attn, x, num_queries):
     q = q.view(B, num_queries, H, -1).transpose(1, 2).float()
     k = k.view(B, N, H, -1).transpose(1, 2).float()
     logits = q @ k.transpose(-2, -1) * attn.head_dims**-0.5
-    return logits.softmax(-1).mean(1)[..., num_queries:]
+    return logits.softmax(-1).mean(1)
+
+
+def class_token_attention(attn, x, num_queries):
+    """(B, K, N - K): the rows of the K class tokens over the patch tokens."""
+    return token_attention(attn, x, num_queries)[..., num_queries:]
 
 
 @MODELS.register_module()
@@ -97,17 +102,18 @@ class MultiClassTokenViT(VisionTransformer):
             x = torch.cat([cls, x], dim=1)
         return self.pre_norm(self.drop_after_pos(x)), hw
 
-    def forward_tokens(self, x, attn_layers=0):
+    def forward_tokens(self, x, attn_layers=0, all_rows=False):
         """Final-norm tokens: patch tokens (B, hw, C), class tokens (B, K, C), (h, w).
 
-        With ``attn_layers = U > 0`` also returns the class-to-patch attention of
-        the last U blocks, a list of U tensors (B, K, hw) averaged over heads; only
-        those K rows are computed, the blocks themselves still run through
+        With ``attn_layers = U > 0`` also returns the attention of the last U
+        blocks, a list of U tensors averaged over heads: the class-to-patch rows
+        (B, K, hw), or with ``all_rows`` the full maps (B, K + hw, K + hw). Only
+        those rows are computed, the blocks themselves still run through
         ``scaled_dot_product_attention``.
         """
         x, hw = self.embed(x)
         K = self.num_class_tokens
-        if attn_layers and not K:
+        if attn_layers and not K and not all_rows:
             raise ValueError('class-to-patch attention needs class tokens')
         first = len(self.layers) - attn_layers
         attns = []
@@ -117,7 +123,8 @@ class MultiClassTokenViT(VisionTransformer):
                 continue
             # TransformerEncoderLayer.forward, with the class rows read in between
             normed = layer.ln1(x)
-            attns.append(class_token_attention(layer.attn, normed, K))
+            attns.append(token_attention(layer.attn, normed, normed.shape[1]) if all_rows
+                         else class_token_attention(layer.attn, normed, K))
             x = x + layer.attn(normed)
             x = layer.ffn(layer.ln2(x), identity=x)
         if self.final_norm:

@@ -1,0 +1,8 @@
+# MCTformer-V1 on PASCAL VOC 2012 trainaug (the authors' CVPR 2022 setting, as
+# mctformer-v2_deit-s.py): class-token classification only; CAMs are the
+# class-to-patch attention of all 12 blocks refined by the patch-to-patch attention.
+#   bash tools/dist_train.sh configs/mctformer-v1_deit-s.py 8
+_base_ = ['./mctformer-v2_deit-s.py']
+model = dict(
+    decode_head=dict(patch_cam=False),
+    test_cfg=dict(attn_layers=12, attention_type='mct'))

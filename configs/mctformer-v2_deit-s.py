@@ -1,0 +1,62 @@
+# MCTformer-V2 on PASCAL VOC 2012 trainaug, the authors' CVPR 2022 setting: DeiT-S
+# with 20 foreground class tokens (copies of the pretrained cls token, as in
+# SemFormer; the authors start them trunc-normal), 224 x 224 crops, batch 64 in total, 60 epochs, AdamW lr 5e-4 x 64 / 512,
+# weight decay 0.05, cosine schedule after 5 warm-up epochs.
+#   bash tools/dist_train.sh configs/mctformer-v2_deit-s.py 8   # 8 GPUs x 8 images
+# CAMs (validation on VOC train, CAMMetric): class-to-patch attention of the last
+# 3 blocks x the patch CAM, refined by the patch-to-patch attention; scale 1 + flip,
+# as the authors' map generation. Later stages: the pseudo-label configs with
+# `cam_dir` pointing at this model's CAMs.
+_base_ = ['./semformer_deit-s.py']
+crop_size = (224, 224)
+model = dict(
+    _delete_=True,
+    type='MCTformer',
+    data_preprocessor=dict(
+        type='SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255,
+        size=crop_size),
+    backbone=dict(
+        type='MultiClassTokenViT',
+        num_class_tokens=20,
+        arch='deit-small',
+        img_size=224,
+        patch_size=16,
+        out_type='raw',
+        init_cfg=dict(type='Pretrained', checkpoint={{_base_.checkpoint}},
+                      prefix='backbone.')),
+    decode_head=dict(type='MCTformerHead', in_channels=384, num_classes=21, patch_cam=True),
+    test_cfg=dict(scales=(1.0, ), flip=True, keep_plain=True, attn_layers=3,
+                  attention_type='fused', patch_attn_refine=True))
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResize', scale=crop_size, ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackImageLabelInputs'),
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+
+# 60 epochs of 10,582 images at batch 64 = 9,920 iterations, 5 of them warm-up.
+max_iters = 9920
+warmup_iters = 827
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=5e-4 * 64 / 512, weight_decay=0.05),
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, custom_keys={
+        'backbone.class_tokens': dict(decay_mult=0.0),
+        'backbone.class_pos_embed': dict(decay_mult=0.0),
+        'backbone.pos_embed': dict(decay_mult=0.0)}))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, begin=0, end=warmup_iters, by_epoch=False),
+    dict(type='CosineAnnealingLR', eta_min=1e-5, begin=warmup_iters, end=max_iters,
+         by_epoch=False)
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 4)
+default_hooks = dict(checkpoint=dict(interval=max_iters // 4))

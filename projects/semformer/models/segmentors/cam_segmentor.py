@@ -1,0 +1,163 @@
+from contextlib import nullcontext
+
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from mmseg.models.segmentors import BaseSegmentor
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+DEFAULT_TEST_CFG = dict(
+    scales=(0.5, 1.0, 1.5, 2.0), flip=True, keep_plain=False, bg_threshold=0.2,
+    restrict_to_labels=True, autocast_dtype=None)
+
+
+@MODELS.register_module()
+class CAMSegmentor(BaseSegmentor):
+    """Class activation maps from image-level labels: a ViT with class tokens and
+    a head that maps its tokens to per-class maps. The plain CAM baseline as it
+    is; SemFormer and MCTformer subclass it for their training and their refined
+    maps.
+
+    The head is called as ``head(patches (B, hw, C), class_tokens (B, K', C),
+    (h, w))`` and returns ``(maps (B, K, h, w), aux)`` with K classes, background
+    channel 0 included; training calls ``head.loss_by_feat(maps, aux, labels)``
+    with labels (B, K).
+
+    Prediction (``test_cfg``): per image, maps at every scale (sides rounded to a
+    multiple of the patch size) and its flip, resized to the image and summed; the
+    background channel set to 0, each class divided by its max (+1e-5), classes
+    outside the image-level label zeroed. Sets ``pred_cams`` (K, H, W) from the
+    refined maps if the method has them (else the plain ``ReLU(maps)``),
+    ``pred_sem_seg`` (background where every class is <= ``bg_threshold``) and,
+    with ``keep_plain``, the maps before refinement as ``pred_cams_plain``.
+    ``autocast_dtype='bfloat16'`` (or ``'float16'``) runs the network under
+    autocast; the maps, resizing, sums and the normalisation stay float32.
+
+    Args:
+        backbone (dict): a ``MultiClassTokenViT``.
+        decode_head (dict): e.g. a ``CAMHead``.
+        test_cfg (dict): see above; missing keys take ``DEFAULT_TEST_CFG``.
+    """
+
+    def __init__(self,
+                 backbone,
+                 decode_head,
+                 train_cfg=None,
+                 test_cfg=None,
+                 data_preprocessor=None,
+                 init_cfg=None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.decode_head = MODELS.build(decode_head)
+        expected = getattr(self.decode_head, 'num_class_tokens',
+                           self.decode_head.num_classes)
+        if self.backbone.num_class_tokens != expected:
+            raise ValueError(f'backbone has {self.backbone.num_class_tokens} class tokens '
+                             f'but {type(self.decode_head).__name__} with '
+                             f'{self.decode_head.num_classes} classes needs {expected}')
+        self.patch_size = self.backbone.patch_embed.projection.kernel_size[0]
+        self.train_cfg = train_cfg
+        self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+
+    def extract_feat(self, inputs, attn_layers=0, all_rows=False):
+        """Patch tokens (B, hw, C), class tokens (B, K', C), (h, w)[, attentions]."""
+        return self.backbone.forward_tokens(inputs, attn_layers, all_rows)
+
+    def loss(self, inputs, data_samples):
+        labels = torch.stack([s.gt_image_labels for s in data_samples]).to(inputs)
+        maps, aux = self.decode_head(*self.extract_feat(inputs))
+        with torch.autocast(inputs.device.type, enabled=False):  # losses in float32
+            return self.decode_head.loss_by_feat(
+                None if maps is None else maps.float(), aux.float(), labels)
+
+    # --------------------------------------------------------------- inference
+    def encode_decode(self, inputs, batch_img_metas=None):
+        """The un-normalised maps (refined if the method refines) (B, K, H, W)."""
+        maps = self.forward_maps(inputs)
+        return F.interpolate(maps.get('refined', maps['plain']), inputs.shape[-2:],
+                             mode='bilinear', align_corners=False)
+
+    def _forward(self, inputs, data_samples=None):
+        return self.decode_head(*self.extract_feat(inputs))[0]
+
+    def autocast(self, inputs):
+        """The context the network runs in at test time (``autocast_dtype``)."""
+        dtype = self.test_cfg.get('autocast_dtype')
+        return (torch.autocast(inputs.device.type, dtype=getattr(torch, dtype))
+                if dtype else nullcontext())
+
+    def forward_maps(self, inputs):
+        """One forward: {'plain': (B, K, h, w)[, 'refined': (B, K, h, w)]}, float32."""
+        with self.autocast(inputs):
+            maps, _ = self.decode_head(*self.extract_feat(inputs))
+        return dict(plain=F.relu(maps.float()))
+
+    def multi_scale_cams(self, inputs):
+        """Summed, un-normalised maps over scales and flips: name -> (B, K, H, W)."""
+        cfg = self.test_cfg
+        B, _, H, W = inputs.shape
+        P = self.patch_size
+        sums = {}
+        for scale in cfg['scales']:
+            size = (max(P, round(H * scale / P) * P), max(P, round(W * scale / P) * P))
+            x = inputs if size == (H, W) else F.interpolate(
+                inputs, size, mode='bilinear', align_corners=False)
+            if cfg['flip']:
+                x = torch.cat([x, x.flip(-1)])
+            for name, maps in self.forward_maps(x).items():
+                maps = F.interpolate(maps, (H, W), mode='bilinear', align_corners=False)
+                if cfg['flip']:
+                    maps = maps[:B] + maps[B:].flip(-1)
+                sums[name] = sums[name] + maps if name in sums else maps
+        return sums
+
+    def normalise_cams(self, cams, labels=None):
+        """(B, K, H, W) summed maps -> per-class max-normalised, background channel 0
+        set to 0, classes with ``labels == 0`` zeroed when labels (B, K) are given."""
+        cams = cams.clone()
+        cams[:, 0] = 0
+        cams = cams / (cams.amax((2, 3), keepdim=True) + 1e-5)
+        if labels is not None:
+            cams = cams * (labels[..., None, None] > 0)
+        return cams
+
+    def predict(self, inputs, data_samples=None):
+        if data_samples is None:
+            data_samples = [None] * inputs.shape[0]
+        cfg = self.test_cfg
+        shapes = [s.img_shape if s is not None else inputs.shape[-2:] for s in data_samples]
+        if all(tuple(s) == tuple(inputs.shape[-2:]) for s in shapes):
+            groups = [(list(range(len(shapes))), inputs)]
+        else:  # padded batch: every image at its own size
+            groups = [([i], inputs[i:i + 1, :, :h, :w]) for i, (h, w) in enumerate(shapes)]
+        results = []  # groups are in sample order
+        for indices, x in groups:
+            samples = [data_samples[i] for i in indices]
+            labels = None
+            if cfg['restrict_to_labels'] and all(
+                    s is not None and 'gt_image_labels' in s for s in samples):
+                labels = torch.stack([s.gt_image_labels for s in samples]).to(x.device)
+            sums = self.multi_scale_cams(x)
+            for j, sample in enumerate(samples):
+                results.append(self._pack(sample, sums, j, labels))
+        return results
+
+    def _pack(self, sample, sums, j, labels):
+        sample = sample if sample is not None else SegDataSample()
+        ori_shape = sample.metainfo.get('ori_shape')
+        main = 'refined' if 'refined' in sums else 'plain'
+        names = [(main, 'pred_cams')]
+        if main == 'refined' and self.test_cfg['keep_plain']:
+            names.append(('plain', 'pred_cams_plain'))
+        for name, field in names:
+            cams = self.normalise_cams(sums[name][j:j + 1],
+                                       None if labels is None else labels[j:j + 1])
+            if ori_shape is not None and tuple(cams.shape[-2:]) != tuple(ori_shape):
+                cams = F.interpolate(cams, ori_shape, mode='bilinear', align_corners=False)
+            sample.set_field(PixelData(data=cams[0]), field)
+        cams = sample.pred_cams.data
+        fg_max, fg_arg = cams[1:].max(0)
+        seg = torch.where(fg_max > self.test_cfg['bg_threshold'], fg_arg + 1, 0)
+        sample.set_field(PixelData(data=seg[None]), 'pred_sem_seg')
+        return sample

@@ -1,0 +1,73 @@
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+
+from .cam_segmentor import CAMSegmentor
+
+ATTENTION_TYPES = ('fused', 'patchcam', 'mct')
+
+
+@MODELS.register_module()
+class MCTformer(CAMSegmentor):
+    """MCTformer (Xu et al., CVPR 2022): K - 1 foreground class tokens trained
+    with multi-label classification (V1), plus a patch CAM (V2; ``MCTformerHead``).
+
+    Maps (``test_cfg``), each (B, K - 1, h, w) before the zero background channel:
+    - class-to-patch attention: the class-token rows over the patch tokens,
+      averaged over heads and summed over the last ``attn_layers`` blocks;
+    - ``attention_type``: ``'mct'`` that attention (V1), ``'patchcam'`` the V2
+      patch CAM ``ReLU(conv(patches))``, ``'fused'`` (V2) their product;
+    - ``patch_attn_refine``: multiplied by the patch-to-patch attention summed
+      over all blocks, ``A (hw, hw) @ map (hw,)`` per class.
+    The refined maps give ``pred_cams``; the plain ones (``pred_cams_plain`` with
+    ``keep_plain``) are the patch CAM (V2) or the class-to-patch attention (V1).
+    Attention rows are computed in float32.
+
+    Args:
+        test_cfg (dict): ``CAMSegmentor``'s and ``attn_layers`` (default 3, the
+            authors' ``--layer-index`` for V2; V1 uses all blocks),
+            ``attention_type`` (default ``'fused'``), ``patch_attn_refine``
+            (default True).
+    """
+
+    def __init__(self, backbone, decode_head, train_cfg=None, test_cfg=None,
+                 data_preprocessor=None, init_cfg=None):
+        test_cfg = dict(dict(attn_layers=3, attention_type='fused', patch_attn_refine=True),
+                        **(test_cfg or {}))
+        super().__init__(backbone, decode_head, train_cfg, test_cfg, data_preprocessor,
+                         init_cfg)
+        kind, U = test_cfg['attention_type'], test_cfg['attn_layers']
+        if kind not in ATTENTION_TYPES:
+            raise ValueError(f'attention_type must be one of {ATTENTION_TYPES}, not {kind!r}')
+        if kind != 'mct' and self.decode_head.conv is None:
+            raise ValueError(f"attention_type {kind!r} needs the V2 patch CAM "
+                             "(MCTformerHead patch_cam=True); V1 uses 'mct'")
+        if not 1 <= U <= len(self.backbone.layers):
+            raise ValueError(f'attn_layers must be in 1..{len(self.backbone.layers)}, '
+                             f'not {U}')
+
+    def forward_maps(self, inputs):
+        """One forward: {'plain', 'refined'}, each (B, K, h, w) in float32."""
+        cfg = self.test_cfg
+        K = self.backbone.num_class_tokens
+        U = cfg['attn_layers']
+        with self.autocast(inputs):
+            patches, class_tokens, hw, attns = self.extract_feat(
+                inputs, attn_layers=len(self.backbone.layers), all_rows=True)
+            maps, _ = self.decode_head(patches, class_tokens, hw)
+        B = inputs.shape[0]
+        class_att = sum(attns[-U:])[:, :K, K:].reshape(B, K, *hw)
+        patch_cam = None if maps is None else F.relu(maps[:, 1:].float())
+        plain = class_att if patch_cam is None else patch_cam
+        if cfg['attention_type'] == 'mct':
+            refined = class_att
+        elif cfg['attention_type'] == 'patchcam':
+            refined = patch_cam
+        else:
+            refined = class_att * patch_cam
+        if cfg['patch_attn_refine']:
+            patch_att = sum(attns)[:, K:, K:]  # (B, hw, hw)
+            refined = torch.einsum('bij,bcj->bci', patch_att,
+                                   refined.flatten(2)).reshape(B, K, *hw)
+        pad = (0, 0, 0, 0, 1, 0)  # background channel 0
+        return dict(plain=F.pad(plain, pad), refined=F.pad(refined, pad))

@@ -1,0 +1,60 @@
+"""The quality benchmark on a tiny synthetic set with 2-iteration trainings: every
+stage runs for every method and seed through the shared tools, and the table
+holds the mean over seeds of each method's runs."""
+import json
+import os
+import os.path as osp
+import shutil
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+
+from conftest import REPO
+
+
+def test_benchmark_runs_every_method_through_every_stage(tmp_path):
+    repo = str(tmp_path / 'repo')
+    os.makedirs(repo)
+    for folder in ('configs', 'tools', 'checkpoints'):
+        shutil.copytree(osp.join(REPO, folder), osp.join(repo, folder))
+    proc = subprocess.run(
+        [sys.executable, 'tools/benchmark_quality.py', '--num-train', '12', '--num-val', '4',
+         '--max-iters', '2', '--seg-iters', '2', '--methods', 'semformer', 'mctformer-v2',
+         '--seeds', '3', '4'],
+        cwd=repo, capture_output=True, text=True, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    work = osp.join(repo, 'work_dirs/benchmark')
+    with open(osp.join(work, 'benchmark.json')) as f:
+        result = json.load(f)
+    rows = result['rows']
+    assert [(r['method'], r['seed']) for r in rows] == [
+        ('semformer', 3), ('mctformer-v2', 3), ('semformer', 4), ('mctformer-v2', 4)]
+    for r in rows:
+        for key in ('cam_val', 'cam_val_plain', 'cam_train', 'pseudo', 'final'):
+            assert 0 <= r[key] <= 100, r
+        tag = f'{r["method"]}-seed{r["seed"]}'
+        data = osp.join(repo, 'data/synthetic/VOC2012')
+        cams = sorted(os.listdir(osp.join(data, 'CAMs', tag)))
+        labels = sorted(os.listdir(osp.join(data, 'PseudoLabels', tag + '-crf')))
+        assert len(cams) == len(labels) == 12 and cams[0].endswith('.npz')
+        with np.load(osp.join(data, 'CAMs', tag, cams[0])) as npz:
+            assert npz['cams'].ndim == 3
+        out = osp.join(work, r['method'], f'seed{r["seed"]}')
+        assert osp.isfile(osp.join(out, 'cam/iter_2.pth'))
+        assert osp.isfile(osp.join(out, 'deeplabv3plus/iter_2.pth'))
+        # the seed reached mmengine, and DeepLab trained on this run's labels
+        with open(osp.join(out, 'deeplabv3plus', 'deeplabv3plus_vit-t8_pseudo-label.py')) as f:
+            dumped = f.read()
+        assert f'seed={r["seed"]}' in dumped and f'PseudoLabels/{tag}-crf' in dumped
+    # one CAAE for SemFormer's seeds; none for MCTformer
+    assert osp.isfile(osp.join(work, 'caae/iter_2.pth'))
+    with open(osp.join(work, 'semformer/seed4/cam/semformer_cam.py')) as f:
+        assert 'benchmark/caae/iter_2.pth' in f.read()
+    with open(osp.join(work, 'benchmark.md')) as f:
+        table = f.read()
+    assert table in proc.stdout
+    semformer = [r['pseudo'] for r in rows if r['method'] == 'semformer']
+    mean, sd = statistics.mean(semformer), statistics.stdev(semformer)
+    assert f'| SemFormer (CRA maps) | 2 |' in table and f'{mean:.1f} ± {sd:.1f}' in table

@@ -1,0 +1,216 @@
+"""MCTformer (V1, V2) and the plain CAM baseline on tiny models: heads and losses
+against hand computations, the attention maps against explicit full attention,
+predictions, config builds and a few training steps."""
+import os.path as osp
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from conftest import REPO
+
+K, P, S = 4, 8, 32  # classes (background included), patch, image side
+VIT = dict(embed_dims=32, num_layers=3, num_heads=2, feedforward_channels=64)
+LABELS = [[1, 1, 0, 1], [1, 0, 1, 0]]
+
+
+def backbone(tokens):
+    return dict(type='MultiClassTokenViT', num_class_tokens=tokens, arch=VIT,
+                img_size=S, patch_size=P, out_type='raw')
+
+
+def tiny_mctformer(patch_cam=True, **test_cfg):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='MCTformer', backbone=backbone(K - 1),
+        decode_head=dict(type='MCTformerHead', in_channels=32, num_classes=K,
+                         patch_cam=patch_cam),
+        test_cfg=dict(scales=(1.0, ), flip=False, keep_plain=True, **test_cfg)))
+    model.init_weights()
+    return model.eval()
+
+
+def tiny_cam(pool='cls_token'):
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='CAMSegmentor', backbone=backbone(1 if pool == 'cls_token' else 0),
+        decode_head=dict(type='CAMHead', in_channels=32, num_classes=K, pool=pool),
+        test_cfg=dict(scales=(1.0, 2.0), flip=True)))
+    model.init_weights()
+    return model.eval()
+
+
+def batch(labels=LABELS):
+    samples = []
+    for y in labels:
+        s = SegDataSample(metainfo=dict(img_shape=(S, S), ori_shape=(S, S),
+                                        padding_size=(0, 0, 0, 0)))
+        s.gt_image_labels = torch.tensor(y, dtype=torch.float32)
+        samples.append(s)
+    torch.manual_seed(2)
+    return torch.randn(len(labels), 3, S, S), samples
+
+
+def explicit_attention(vit, x):
+    """Full attention of every block, averaged over heads: list of (B, N, N)."""
+    tokens, _ = vit.embed(x)
+    maps = []
+    for layer in vit.layers:
+        normed = layer.ln1(tokens)
+        B, N, C = normed.shape
+        attn = layer.attn
+        q, k, _ = attn.qkv(normed).view(B, N, 3, attn.num_heads, -1).permute(2, 0, 3, 1, 4)
+        maps.append((q @ k.transpose(-2, -1) * attn.head_dims**-0.5).softmax(-1).mean(1))
+        tokens = layer(tokens)
+    return maps
+
+
+def test_mctformer_head_shapes_and_losses_by_hand():
+    head = MODELS.build(dict(type='MCTformerHead', in_channels=5, num_classes=K))
+    patches, tokens = torch.randn(2, 6, 5, requires_grad=True), torch.randn(2, K - 1, 5)
+    tokens.requires_grad_(True)
+    maps, logits = head(patches, tokens, (2, 3))
+    assert maps.shape == (2, K, 2, 3) and logits.shape == (2, K - 1)
+    assert torch.all(maps[:, 0] == 0)
+    assert torch.allclose(logits, tokens.mean(-1))
+    labels = torch.tensor(LABELS, dtype=torch.float32)
+    losses = head.loss_by_feat(maps, logits, labels)
+
+    def soft_margin(z, y):  # the multi-label soft-margin loss, written out
+        return -(y * torch.log(torch.sigmoid(z))
+                 + (1 - y) * torch.log(1 - torch.sigmoid(z))).mean()
+
+    assert torch.allclose(losses['loss_token'], soft_margin(logits, labels[:, 1:]))
+    assert torch.allclose(losses['loss_patch'],
+                          soft_margin(maps[:, 1:].mean((2, 3)), labels[:, 1:]))
+    sum(losses.values()).backward()
+    assert tokens.grad.abs().sum() > 0 and patches.grad.abs().sum() > 0
+    assert head.conv.weight.grad.abs().sum() > 0
+
+    v1 = MODELS.build(dict(type='MCTformerHead', in_channels=5, num_classes=K,
+                           patch_cam=False))
+    maps, logits = v1(patches, tokens, (2, 3))
+    assert maps is None and set(v1.loss_by_feat(maps, logits, labels)) == {'loss_token'}
+
+
+@pytest.mark.parametrize('patch_cam', [True, False])
+def test_mctformer_maps_equal_explicit_attention(patch_cam):
+    kind = 'fused' if patch_cam else 'mct'
+    model = tiny_mctformer(patch_cam, attn_layers=2, attention_type=kind)
+    x, _ = batch()
+    with torch.no_grad():
+        maps = model.forward_maps(x)
+        full = explicit_attention(model.backbone, x)
+        patches, tokens, hw = model.backbone.forward_tokens(x)
+        head_maps, _ = model.decode_head(patches, tokens, hw)
+    C, B, hw_ = K - 1, x.shape[0], S // P
+    class_att = (full[1] + full[2])[:, :C, C:].reshape(B, C, hw_, hw_)
+    cams = class_att if not patch_cam else class_att * F.relu(head_maps[:, 1:])
+    patch_att = (full[0] + full[1] + full[2])[:, C:, C:]
+    refined = torch.stack([patch_att[b] @ cams[b].reshape(C, -1).T for b in range(B)])
+    refined = refined.transpose(1, 2).reshape(B, C, hw_, hw_)
+    assert torch.all(maps['refined'][:, 0] == 0) and torch.all(maps['plain'][:, 0] == 0)
+    torch.testing.assert_close(maps['refined'][:, 1:], refined, rtol=1e-4, atol=1e-5)
+    plain = F.relu(head_maps[:, 1:]) if patch_cam else class_att
+    torch.testing.assert_close(maps['plain'][:, 1:], plain, rtol=1e-4, atol=1e-5)
+
+    model.test_cfg['patch_attn_refine'] = False
+    with torch.no_grad():
+        torch.testing.assert_close(model.forward_maps(x)['refined'][:, 1:], cams,
+                                   rtol=1e-4, atol=1e-5)
+
+
+def test_mctformer_rejects_settings_that_do_not_fit():
+    with pytest.raises(ValueError, match='needs the V2 patch CAM'):
+        tiny_mctformer(patch_cam=False, attention_type='fused')
+    with pytest.raises(ValueError, match='attention_type must be one of'):
+        tiny_mctformer(attention_type='cra')
+    with pytest.raises(ValueError, match=r'attn_layers must be in 1..3, not 4'):
+        tiny_mctformer(attn_layers=4)
+    with pytest.raises(ValueError, match='backbone has 4 class tokens'):
+        MODELS.build(dict(
+            type='MCTformer', backbone=backbone(K),
+            decode_head=dict(type='MCTformerHead', in_channels=32, num_classes=K)))
+
+
+def test_mctformer_predicts_normalised_cams_inside_the_labels():
+    model = tiny_mctformer()
+    x, samples = batch()
+    with torch.no_grad():
+        out = model.predict(x, samples)
+    for sample, y in zip(out, LABELS):
+        for field in ('pred_cams', 'pred_cams_plain'):
+            cams = sample.get(field).data
+            assert cams.shape == (K, S, S)
+            for c in range(1, K):
+                peak = cams[c].max().item()
+                assert (peak > 0.99) if y[c] else (peak == 0), (field, c)
+        assert sample.pred_sem_seg.data.shape == (1, S, S)
+
+
+def test_cam_head_is_the_classifier_applied_to_patch_tokens():
+    head = MODELS.build(dict(type='CAMHead', in_channels=5, num_classes=K))
+    patches, cls = torch.randn(2, 6, 5), torch.randn(2, 1, 5)
+    maps, logits = head(patches, cls, (2, 3))
+    W, b = head.classifier.weight, head.classifier.bias
+    torch.testing.assert_close(maps[:, 1:].flatten(2).transpose(1, 2), patches @ W.T + b)
+    torch.testing.assert_close(logits, cls[:, 0] @ W.T + b)
+    assert torch.all(maps[:, 0] == 0)
+    avg = MODELS.build(dict(type='CAMHead', in_channels=5, num_classes=K, pool='avg'))
+    maps, logits = avg(patches, cls[:, :0], (2, 3))
+    torch.testing.assert_close(logits, maps[:, 1:].mean((2, 3)))  # CAM's identity
+    assert avg.num_class_tokens == 0
+    with pytest.raises(ValueError, match='pool must be'):
+        MODELS.build(dict(type='CAMHead', in_channels=5, num_classes=K, pool='max'))
+
+
+@pytest.mark.parametrize('pool', ['cls_token', 'avg'])
+def test_cam_baseline_predicts_relu_maps_of_every_scale_and_flip(pool):
+    model = tiny_cam(pool)
+    x, samples = batch()
+    with torch.no_grad():
+        out = model.predict(x, samples)
+        expected = 0
+        for size in (S, 2 * S):
+            xs = F.interpolate(x, (size, size), mode='bilinear', align_corners=False)
+            for flip in (False, True):
+                m = model._forward(xs.flip(-1) if flip else xs).relu()
+                m = F.interpolate(m, (S, S), mode='bilinear', align_corners=False)
+                expected = expected + (m.flip(-1) if flip else m)
+    expected[:, 0] = 0
+    expected = expected / (expected.amax((2, 3), keepdim=True) + 1e-5)
+    expected = expected * (torch.tensor(LABELS)[..., None, None] > 0)
+    for j, sample in enumerate(out):
+        torch.testing.assert_close(sample.pred_cams.data, expected[j], rtol=1e-4, atol=1e-5)
+        assert 'pred_cams_plain' not in sample  # no refinement
+
+
+@pytest.mark.parametrize('name', ['mctformer-v2_cam', 'mctformer-v1_cam', 'cam_vit-t8'])
+def test_synthetic_configs_build_and_learn(name):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'synthetic', name + '.py'))
+    cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.arch = dict(VIT, num_layers=6)  # the configs' depth
+    cfg.model.decode_head.in_channels = 32
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    x, samples = batch([[1, 1, 0, 0, 0, 0, 0], [1, 0, 0, 1, 1, 0, 0]])
+    optim = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    model.train()
+    first = None
+    for _ in range(25):
+        loss = sum(model.loss(x, samples).values())
+        first = loss.item() if first is None else first
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    assert loss.item() < first * 0.95
+    model.eval()
+    with torch.no_grad():
+        out = model.predict(x, samples)
+    assert out[0].pred_cams.data.shape == (7, S, S)
+    if name.startswith('mctformer'):
+        assert 'pred_cams_plain' in out[0]
