@@ -1,7 +1,8 @@
 # MCTformer-V2 on PASCAL VOC 2012 trainaug, the authors' CVPR 2022 setting: DeiT-S
 # with 20 foreground class tokens (copies of the pretrained cls token, as in
-# SemFormer; the authors start them trunc-normal), 224 x 224 crops, batch 64 in total, 60 epochs, AdamW lr 5e-4 x 64 / 512,
-# weight decay 0.05, cosine schedule after 5 warm-up epochs.
+# SemFormer; the authors start them trunc-normal), 224 x 224 crops, batch 64 in
+# total, 60 epochs, AdamW lr 5e-4 x 64 / 512, weight decay 0.05, cosine schedule
+# after 5 warm-up epochs.
 #   bash tools/dist_train.sh configs/mctformer-v2_deit-s.py 8   # 8 GPUs x 8 images
 # CAMs (validation on VOC train, CAMMetric): class-to-patch attention of the last
 # 3 blocks x the patch CAM, refined by the patch-to-patch attention; scale 1 + flip,
