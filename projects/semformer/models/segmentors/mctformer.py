@@ -50,13 +50,15 @@ class MCTformer(CAMSegmentor):
         """One forward: {'plain', 'refined'}, each (B, K, h, w) in float32."""
         cfg = self.test_cfg
         K = self.backbone.num_class_tokens
-        U = cfg['attn_layers']
-        with self.autocast(inputs):
+        U, refine = cfg['attn_layers'], cfg['patch_attn_refine']
+        with self.autocast(inputs):  # full rows of every block only for the refinement
             patches, class_tokens, hw, attns = self.extract_feat(
-                inputs, attn_layers=len(self.backbone.layers), all_rows=True)
+                inputs, attn_layers=len(self.backbone.layers) if refine else U,
+                all_rows=refine)
             maps, _ = self.decode_head(patches, class_tokens, hw)
         B = inputs.shape[0]
-        class_att = sum(attns[-U:])[:, :K, K:].reshape(B, K, *hw)
+        class_att = sum(attns[-U:])
+        class_att = (class_att[:, :K, K:] if refine else class_att).reshape(B, K, *hw)
         patch_cam = None if maps is None else F.relu(maps[:, 1:].float())
         plain = class_att if patch_cam is None else patch_cam
         if cfg['attention_type'] == 'mct':
@@ -65,7 +67,7 @@ class MCTformer(CAMSegmentor):
             refined = patch_cam
         else:
             refined = class_att * patch_cam
-        if cfg['patch_attn_refine']:
+        if refine:
             patch_att = sum(attns)[:, K:, K:]  # (B, hw, hw)
             refined = torch.einsum('bij,bcj->bci', patch_att,
                                    refined.flatten(2)).reshape(B, K, *hw)
