@@ -1,8 +1,11 @@
 # MCTformer-V2 on PASCAL VOC 2012 trainaug, the authors' CVPR 2022 setting: DeiT-S
-# with 20 foreground class tokens (copies of the pretrained cls token, as in
-# SemFormer; the authors start them trunc-normal), 224 x 224 crops, batch 64 in
-# total, 60 epochs, AdamW lr 5e-4 x 64 / 512, weight decay 0.05, cosine schedule
-# after 5 warm-up epochs.
+# with 20 foreground class tokens (copies of the pretrained cls token: the authors'
+# fine-tuning from DeiT repeats it, as SemFormer's does), no final LayerNorm,
+# drop path 0.1, 224 x 224 crops, batch 64 in total, 60 epochs, AdamW
+# lr 5e-4 x 64 / 512, weight decay 0.05, cosine schedule after 5 warm-up epochs.
+# Train transform as timm's ImageNet one that the authors use: RandomResizedCrop
+# (area 0.08-1, bicubic), flip, RandAugment (2 ops, magnitude 9, std 0.5,
+# increasing), random erasing (p 0.25, random pixels); no colour jitter.
 #   bash tools/dist_train.sh configs/mctformer-v2_deit-s.py 8   # 8 GPUs x 8 images
 # CAMs (validation on VOC train, CAMMetric): class-to-patch attention of the last
 # 3 blocks x the patch CAM, refined by the patch-to-patch attention; scale 1 + flip,
@@ -28,17 +31,28 @@ model = dict(
         img_size=224,
         patch_size=16,
         out_type='raw',
+        final_norm=False,
+        drop_path_rate=0.1,
         init_cfg=dict(type='Pretrained', checkpoint={{_base_.checkpoint}},
                       prefix='backbone.')),
     decode_head=dict(type='MCTformerHead', in_channels=384, num_classes=21, patch_cam=True),
     test_cfg=dict(scales=(1.0, ), flip=True, keep_plain=True, attn_layers=3,
                   attention_type='fused', patch_attn_refine=True))
+bgr_mean = [103.53, 116.28, 123.675]
+bgr_std = [57.375, 57.12, 58.395]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResize', scale=crop_size, ratio_range=(0.5, 2.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='mmpretrain.RandomResizedCrop', scale=crop_size[0],
+         crop_ratio_range=(0.08, 1.0), backend='pillow', interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
+    # _scope_: its operations are built from mmpretrain's registry
+    dict(type='RandAugment', _scope_='mmpretrain', policies='timm_increasing',
+         num_policies=2,
+         total_level=10, magnitude_level=9, magnitude_std=0.5,
+         hparams=dict(pad_val=[round(x) for x in bgr_mean], interpolation='bicubic')),
+    dict(type='mmpretrain.RandomErasing', erase_prob=0.25, mode='rand',
+         min_area_ratio=0.02, max_area_ratio=1 / 3, fill_color=bgr_mean,
+         fill_std=bgr_std),
     dict(type='PackImageLabelInputs'),
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))

@@ -214,3 +214,75 @@ def test_synthetic_configs_build_and_learn(name):
     assert out[0].pred_cams.data.shape == (7, S, S)
     if name.startswith('mctformer'):
         assert 'pred_cams_plain' in out[0]
+
+
+def test_mctformer_logits_are_channel_means_of_the_raw_last_block():
+    """The authors' class-token logits: the channel mean of the last block's class
+    tokens, with no final LayerNorm (whose output would have a near-constant mean)."""
+    model = tiny_mctformer(patch_cam=True)
+    assert not model.backbone.final_norm
+    x, _ = batch()
+    with torch.no_grad():
+        tokens, _ = model.backbone.embed(x)
+        for layer in model.backbone.layers:
+            tokens = layer(tokens)
+        maps, logits = model.decode_head(*model.extract_feat(x))
+    C = K - 1
+    torch.testing.assert_close(logits, tokens[:, :C].mean(-1))
+    raw = tokens[:, C:].transpose(1, 2).reshape(2, -1, S // P, S // P)
+    torch.testing.assert_close(maps[:, 1:], model.decode_head.conv(raw))
+    # the channel means carry signal: they differ between class tokens
+    assert logits.std() > 1e-3
+    explicit = MODELS.build(dict(
+        type='MCTformer', backbone=dict(backbone(K - 1), final_norm=True),
+        decode_head=dict(type='MCTformerHead', in_channels=32, num_classes=K)))
+    assert explicit.backbone.final_norm  # an explicit setting is kept
+
+
+def test_minmax_normalisation_by_hand():
+    model = tiny_mctformer()
+    assert model.test_cfg['normalise'] == 'minmax'
+    sums = torch.tensor([[[[5., 5.], [5., 5.]], [[1., 2.], [3., 5.]],
+                          [[2., 2.], [2., 6.]], [[0.5, 1.], [1., 1.]]]])
+    out = model.normalise_cams(sums, torch.tensor([[1., 1., 1., 0.]]))
+    expected = torch.tensor([[[[0., 0.], [0., 0.]], [[0., .25], [.5, 1.]],
+                              [[0., 0.], [0., 1.]], [[0., 0.], [0., 0.]]]])
+    torch.testing.assert_close(out, expected, atol=1e-6, rtol=0)
+    model.test_cfg['normalise'] = 'max'
+    out = model.normalise_cams(sums, torch.tensor([[1., 1., 1., 0.]]))
+    torch.testing.assert_close(out[0, 1], sums[0, 1] / (5 + 1e-5))
+    with pytest.raises(ValueError, match='test_cfg.normalise must be one of'):
+        tiny_mctformer(normalise='sum')
+
+
+def test_mctformer_predictions_span_zero_to_one():
+    model = tiny_mctformer()
+    x, samples = batch()
+    with torch.no_grad():
+        out = model.predict(x, samples)
+    for sample, y in zip(out, LABELS):
+        for c in range(1, K):
+            if y[c]:
+                cams = sample.pred_cams.data[c]
+                assert cams.min() < 1e-6 and cams.max() > 0.99
+
+
+def test_mctformer_voc_configs_follow_the_authors(voc_root):
+    v2 = Config.fromfile(osp.join(REPO, 'configs', 'mctformer-v2_deit-s.py'))
+    v1 = Config.fromfile(osp.join(REPO, 'configs', 'mctformer-v1_deit-s.py'))
+    for cfg in (v1, v2):
+        assert cfg.model.test_cfg.attn_layers == 3
+        assert cfg.model.backbone.drop_path_rate == 0.1
+        assert cfg.model.backbone.final_norm is False
+    # the timm-style train transform runs on a VOC image and gives a 224 crop
+    from mmengine.dataset import Compose
+    from mmseg.utils import register_all_modules
+    register_all_modules()
+    pipeline = Compose(v2.train_pipeline)
+    names = [t['type'] for t in v2.train_pipeline]
+    assert names[1:5] == ['mmpretrain.RandomResizedCrop', 'RandomFlip', 'RandAugment',
+                          'mmpretrain.RandomErasing']
+    assert v2.train_pipeline[3]['_scope_'] == 'mmpretrain'
+    img = osp.join(voc_root, 'JPEGImages', '2007_000032.jpg')
+    out = pipeline(dict(img_path=img, gt_image_labels=torch.zeros(21).numpy()))
+    assert out['inputs'].shape == (3, 224, 224)

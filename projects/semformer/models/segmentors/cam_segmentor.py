@@ -9,7 +9,8 @@ from mmseg.structures import SegDataSample
 
 DEFAULT_TEST_CFG = dict(
     scales=(0.5, 1.0, 1.5, 2.0), flip=True, keep_plain=False, bg_threshold=0.2,
-    restrict_to_labels=True, autocast_dtype=None)
+    restrict_to_labels=True, autocast_dtype=None, normalise='max')
+NORMALISATIONS = ('max', 'minmax')
 
 
 @MODELS.register_module()
@@ -26,8 +27,10 @@ class CAMSegmentor(BaseSegmentor):
 
     Prediction (``test_cfg``): per image, maps at every scale (sides rounded to a
     multiple of the patch size) and its flip, resized to the image and summed; the
-    background channel set to 0, each class divided by its max (+1e-5), classes
-    outside the image-level label zeroed. Sets ``pred_cams`` (K, H, W) from the
+    background channel set to 0, each class divided by its max (+1e-5; SemFormer's
+    authors) or, with ``normalise='minmax'``, mapped to [0, 1] by its minimum and
+    maximum over the image (+1e-8; MCTformer's authors), classes outside the
+    image-level label zeroed. Sets ``pred_cams`` (K, H, W) from the
     refined maps if the method has them (else the plain ``ReLU(maps)``),
     ``pred_sem_seg`` (background where every class is <= ``bg_threshold``) and,
     with ``keep_plain``, the maps before refinement as ``pred_cams_plain``.
@@ -59,6 +62,9 @@ class CAMSegmentor(BaseSegmentor):
         self.patch_size = self.backbone.patch_embed.projection.kernel_size[0]
         self.train_cfg = train_cfg
         self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
+        if self.test_cfg['normalise'] not in NORMALISATIONS:
+            raise ValueError(f'test_cfg.normalise must be one of {NORMALISATIONS}, not '
+                             f'{self.test_cfg["normalise"]!r}')
 
     def extract_feat(self, inputs, attn_layers=0, all_rows=False):
         """Patch tokens (B, hw, C), class tokens (B, K', C), (h, w)[, attentions]."""
@@ -113,11 +119,17 @@ class CAMSegmentor(BaseSegmentor):
         return sums
 
     def normalise_cams(self, cams, labels=None):
-        """(B, K, H, W) summed maps -> per-class max-normalised, background channel 0
-        set to 0, classes with ``labels == 0`` zeroed when labels (B, K) are given."""
+        """(B, K, H, W) summed maps -> per-class normalised (``test_cfg.normalise``),
+        background channel 0 set to 0, classes with ``labels == 0`` zeroed when
+        labels (B, K) are given."""
         cams = cams.clone()
         cams[:, 0] = 0
-        cams = cams / (cams.amax((2, 3), keepdim=True) + 1e-5)
+        if self.test_cfg['normalise'] == 'minmax':
+            low = cams.amin((2, 3), keepdim=True)
+            cams = (cams - low) / (cams.amax((2, 3), keepdim=True) - low + 1e-8)
+            cams[:, 0] = 0
+        else:
+            cams = cams / (cams.amax((2, 3), keepdim=True) + 1e-5)
         if labels is not None:
             cams = cams * (labels[..., None, None] > 0)
         return cams

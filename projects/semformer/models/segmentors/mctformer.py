@@ -21,19 +21,27 @@ class MCTformer(CAMSegmentor):
       over all blocks, ``A (hw, hw) @ map (hw,)`` per class.
     The refined maps give ``pred_cams``; the plain ones (``pred_cams_plain`` with
     ``keep_plain``) are the patch CAM (V2) or the class-to-patch attention (V1).
-    Attention rows are computed in float32.
+    Attention rows are computed in float32. As in the authors' code, the class
+    tokens and patch tokens are the raw outputs of the last block: the backbone's
+    final LayerNorm is off unless ``backbone.final_norm=True`` is given (the
+    channel mean of a LayerNorm output is almost constant, so class-token logits
+    could not learn), and each summed map is min-max normalised per class.
 
     Args:
-        test_cfg (dict): ``CAMSegmentor``'s and ``attn_layers`` (default 3, the
-            authors' ``--layer-index`` for V2; V1 uses all blocks),
-            ``attention_type`` (default ``'fused'``), ``patch_attn_refine``
-            (default True).
+        backbone (dict): a ``MultiClassTokenViT`` with K - 1 class tokens;
+            ``final_norm`` defaults to False.
+        test_cfg (dict): ``CAMSegmentor``'s (``normalise`` defaults to
+            ``'minmax'``) and ``attn_layers`` (default 3, the authors'
+            ``--layer-index`` for V1 and V2), ``attention_type`` (default
+            ``'fused'``), ``patch_attn_refine`` (default True).
     """
 
     def __init__(self, backbone, decode_head, train_cfg=None, test_cfg=None,
                  data_preprocessor=None, init_cfg=None):
-        test_cfg = dict(dict(attn_layers=3, attention_type='fused', patch_attn_refine=True),
-                        **(test_cfg or {}))
+        backbone = dict(backbone)
+        backbone.setdefault('final_norm', False)
+        test_cfg = dict(dict(attn_layers=3, attention_type='fused', patch_attn_refine=True,
+                             normalise='minmax'), **(test_cfg or {}))
         super().__init__(backbone, decode_head, train_cfg, test_cfg, data_preprocessor,
                          init_cfg)
         kind, U = test_cfg['attention_type'], test_cfg['attn_layers']
