@@ -1,3 +1,5 @@
+import cv2
+import numpy as np
 import pytest
 import torch
 
@@ -42,10 +44,10 @@ def test_cam_metric_hand_computed():
     metric = CAMMetric(thresholds=[0.0, 0.35, 0.65])
     metric.dataset_meta = dict(classes=('background', 'a', 'b'))
     metric.process({}, [cam_sample(CAMS, GT, plain=CAMS)])
-    res = metric.compute_metrics(metric.results)
+    res = {k.split('/')[1]: v for k, v in metric.evaluate(1).items()}
     # t = 0: pred [[2,1,2],[2,2]] -> IoU 0, 1/2, 2/4; t = 0.35: [[0,1,2],[2,2]] ->
     # 1, 1/2, 2/3; t = 0.65: [[0,1,0],[2,0]] -> 1/3, 1/2, 1/2
-    conf = metric.results[0]['pred_cams']
+    conf = metric.confusion(torch.tensor(CAMS), torch.tensor(GT))
     miou = metric.summarise(conf)['mIoU_per_threshold']
     assert miou == pytest.approx([100 / 3, 100 * 13 / 18, 100 * 4 / 9])
     assert res['threshold'] == 0.35
@@ -59,11 +61,94 @@ def test_cam_metric_hand_computed():
 def test_cam_metric_accumulates_pixels_over_images():
     metric = CAMMetric(thresholds=[0.0, 0.35, 0.65])
     cams = torch.tensor(CAMS)
+    one = metric.confusion(cams, torch.tensor(GT))
     metric.process({}, [cam_sample(CAMS, GT), cam_sample(cams.flip(-1).tolist(),
                                                          torch.tensor(GT).flip(-1).tolist())])
-    both = torch.stack([r['pred_cams'] for r in metric.results]).sum(0)
-    assert torch.equal(both, 2 * metric.results[0]['pred_cams'])
+    metric._add(metric._held)  # what evaluate() does with the last image
+    both = metric.results[0]['pred_cams']
+    assert torch.equal(both, 2 * one)
     assert both[1].sum() == 2 * 5  # every non-ignored pixel counted once per image
+
+
+def test_cam_metric_gathers_one_sum_per_process(monkeypatch):
+    """What is gathered does not grow with the number of images."""
+    gathered = []
+
+    def collect(results, size, device, **kwargs):
+        gathered.append(list(results))
+        return list(results)
+
+    monkeypatch.setattr('mmengine.evaluator.metric.collect_results', collect)
+    rng = np.random.default_rng(0)
+    metric = CAMMetric(thresholds=[0.0, 0.5])
+    expected = 0
+    for _ in range(40):
+        cams = rng.uniform(0, 1, (3, 2, 3)).astype(np.float32).tolist()
+        gt = rng.integers(0, 3, (2, 3)).tolist()
+        expected = expected + metric.confusion(torch.tensor(cams), torch.tensor(gt))
+        metric.process({}, [cam_sample(cams, gt, plain=cams)])
+    assert len(metric.results) == 1  # one running sum, 39 images in it
+    res = metric.evaluate(40)
+    assert len(gathered[0]) == 1 and set(gathered[0][0]) == {'pred_cams', 'pred_cams_plain'}
+    assert torch.equal(gathered[0][0]['pred_cams'], expected)
+    assert res['cam/mIoU'] == pytest.approx(metric.summarise(expected)['mIoU'])
+    assert metric.results == [] and metric._held is None  # ready for the next run
+
+
+def test_cam_metric_drops_the_samplers_repeat(monkeypatch):
+    """5 images on 2 processes: rank 1 sees images 1, 3 and a repeat of image 0."""
+    import semformer.evaluation.metrics.cam_metric as module
+    monkeypatch.setattr(module, 'get_dist_info', lambda: (1, 2))
+    monkeypatch.setattr('mmengine.evaluator.metric.collect_results',
+                        lambda results, size, device, **kwargs: list(results))
+    metric = CAMMetric(thresholds=[0.0])
+    gts = [[[c, c, c], [0, 0, 255]] for c in (0, 1, 2)]
+    samples = [cam_sample(CAMS, g) for g in gts]  # images 1, 3 and the repeat
+    for sample in samples:
+        metric.process({}, [sample])
+    metric.compute_metrics = lambda results: dict(conf=results[0]['pred_cams'])
+    conf = metric.evaluate(5)['cam/conf']
+    expected = sum(metric.confusion(torch.tensor(CAMS), torch.tensor(g)) for g in gts[:2])
+    assert torch.equal(conf, expected)
+    # with 6 images the third one is real and counted
+    for sample in samples:
+        metric.process({}, [sample])
+    conf = metric.evaluate(6)['cam/conf']
+    assert torch.equal(conf, expected + metric.confusion(torch.tensor(CAMS),
+                                                         torch.tensor(gts[2])))
+
+
+def authors_eroded_labels(label, kernel=7):
+    """The official evaluation's post-processing, written out: every predicted
+    index region (background too) eroded with a k x k kernel of ones by OpenCV,
+    then the arg-max of the eroded masks (0 where none is left)."""
+    masks = np.zeros((label.max() + 1, *label.shape), np.uint8)
+    for c in np.unique(label):
+        masks[c] = cv2.erode((label == c).astype(np.uint8), np.ones((kernel, kernel)))
+    return masks.argmax(0)
+
+
+def test_cam_metric_erosion_matches_the_official_post_processing():
+    rng = np.random.default_rng(1)
+    H, W, K = 24, 30, 4
+    yy, xx = np.mgrid[:H, :W]
+    cams = np.zeros((K, H, W), np.float32)
+    cams[1] = np.exp(-((yy - 8)**2 + (xx - 9)**2) / 40)  # blobs, one at the border
+    cams[2] = np.exp(-((yy - 16)**2 + (xx - 22)**2) / 30)
+    cams[3] = np.exp(-((yy - 0)**2 + (xx - 29)**2) / 60)
+    cams[1:] += rng.uniform(0, 0.05, cams[1:].shape).astype(np.float32)
+    gt = rng.integers(0, K, (H, W))
+    thresholds = [0.1, 0.25, 0.4]
+    metric = CAMMetric(thresholds=thresholds, erode=7)
+    confs = metric.eroded_confusion(torch.from_numpy(cams), torch.from_numpy(gt))
+    for i, t in enumerate(thresholds):
+        label = np.concatenate([np.full((1, H, W), t, np.float32), cams[1:]]).argmax(0)
+        eroded = authors_eroded_labels(label)
+        assert (eroded != label).sum() > 0  # the erosion does something here
+        expected = np.bincount(gt.ravel() * K + eroded.ravel(), minlength=K * K)
+        assert np.array_equal(confs[i].numpy(), expected.reshape(K, K)), t
+    with pytest.raises(ValueError, match='odd kernel'):
+        CAMMetric(erode=6)
 
 
 def test_cam_metric_errors():
