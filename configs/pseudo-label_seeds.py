@@ -1,6 +1,9 @@
-# Stage 4a on PASCAL VOC: the AffinityNet's training labels from the trainaug CAMs
-# (IRN's confident regions): CRF-refined foreground where a class map > 0.30,
-# CRF-refined background where every map < 0.05, 255 (ignore) elsewhere.
+# Stage 4a on PASCAL VOC: the AffinityNet's training labels from the trainaug CRA
+# maps, as SemFormer's authors make them (make_affinity_labels.py): two dense-CRF
+# labellings with background scores 0.11 and 0.15; the first one's foreground is
+# kept, its background only where the second agrees, 255 (ignore) elsewhere.
+# IRN's confident regions for other maps: bg_threshold=0.30,
+# confident_bg_threshold=0.05, combine='agree'.
 #   python tools/test.py configs/pseudo-label_seeds.py
 _base_ = [
     './_base_/datasets/voc12_image_labels.py', 'mmseg::_base_/default_runtime.py'
@@ -13,8 +16,9 @@ model = dict(
     type='PseudoLabelGenerator',
     data_preprocessor=dict(
         type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1], bgr_to_rgb=True),
-    bg_threshold=0.30,
-    confident_bg_threshold=0.05,
+    bg_threshold=0.11,
+    confident_bg_threshold=0.15,
+    combine='foreground',
     refiners=[crf])
 test_dataloader = dict(
     batch_size=1,

@@ -11,9 +11,16 @@ class PseudoLabelGenerator(BaseSegmentor):
     Per image (``cams`` (k, H, W) and ``cam_keys`` (k,) from ``LoadCAMs``): scores
     (1 + k, H, W) = [``bg_threshold``, cams], each refiner in order (``forward(
     image, scores) -> scores``, image (3, H, W) RGB in [0, 255]), arg-max, mapped
-    to class ids. With ``confident_bg_threshold`` (IRN's confident regions) the
-    labelling is repeated with that background score; pixels where the two
-    labellings disagree get ``ignore_index``. Sets ``pred_sem_seg`` (1, H, W).
+    to class ids. With ``confident_bg_threshold`` the labelling is repeated with
+    that background score and the two are combined (``combine``):
+
+    - ``'agree'`` (IRN's confident regions, a low and a high threshold): pixels
+      where the two labellings disagree get ``ignore_index``;
+    - ``'foreground'`` (SemFormer's authors, ``make_affinity_labels.py``): the
+      first labelling's foreground is kept everywhere; where it says background,
+      the pixel is background if the second labelling agrees, else ignored.
+
+    Sets ``pred_sem_seg`` (1, H, W).
 
     Nothing is trained: the inputs must be un-normalised RGB (data preprocessor
     with mean 0, std 1, ``bgr_to_rgb=True``).
@@ -21,13 +28,19 @@ class PseudoLabelGenerator(BaseSegmentor):
     Args:
         refiners (list[dict]): e.g. ``DenseCRF``, ``PAR``, ``RandomWalk``.
         bg_threshold (float): background score of the labelling.
-        confident_bg_threshold (float | None): see above (lower than
-            ``bg_threshold``).
+        confident_bg_threshold (float | None): see above. Defaults to None.
+        combine (str): ``'agree'`` or ``'foreground'``, see above. Defaults to
+            ``'agree'``.
     """
+    COMBINE = ('agree', 'foreground')
 
     def __init__(self, refiners=(), bg_threshold=0.2, confident_bg_threshold=None,
-                 ignore_index=255, data_preprocessor=None, init_cfg=None):
+                 combine='agree', ignore_index=255, data_preprocessor=None,
+                 init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if combine not in self.COMBINE:
+            raise ValueError(f'combine must be one of {self.COMBINE}, not {combine!r}')
+        self.combine = combine
         self.refiners = torch.nn.ModuleList(MODELS.build(r) for r in refiners)
         self.bg_threshold = bg_threshold
         self.confident_bg_threshold = confident_bg_threshold
@@ -45,7 +58,10 @@ class PseudoLabelGenerator(BaseSegmentor):
         index = self.scores_to_index(image, cams, self.bg_threshold)
         if self.confident_bg_threshold is not None:
             other = self.scores_to_index(image, cams, self.confident_bg_threshold)
-            index = torch.where(index == other, index, -1)
+            if self.combine == 'agree':
+                index = torch.where(index == other, index, -1)
+            else:  # foreground of the first kept; its background only if both agree
+                index = torch.where((index > 0) | (other == 0), index, -1)
         keys = torch.cat([keys.new_zeros(1), keys.to(index.device)])
         return torch.where(index >= 0, keys[index.clamp(min=0)],
                            torch.full_like(index, self.ignore_index))
