@@ -42,8 +42,9 @@ def ours(case):
     pair_cos = (pair_cosine(leaves['cs_embed'], crs), pair_cosine(leaves['re_cs_embed'], crs))
     head = SemFormerHead(in_channels=4, num_classes=labels.shape[1],
                          class_dim=crs.shape[1])
-    losses = head.loss_by_feat(leaves['seg_cre'], crs, labels, masks, valid, pair_cos,
-                               pull, push)
+    losses = head.loss_by_feat(leaves['seg_cre'], crs, labels, masks, valid,
+                               dict(fg_cos=pair_cos[0], bg_cos=pair_cos[1], own=pull,
+                                    others=push))
     sum(losses.values()).backward()
     return dict(losses=losses, masks=masks, leaves=leaves, pull=pull, push=push,
                 index=index, classes=classes, pair_cos=pair_cos, inp=inp)

@@ -19,6 +19,9 @@ CAAE = dict(
                  out_type='raw'),
     decoder=dict(embed_dims=24, num_layers=1, num_heads=2))
 LOSSES = ('cf', 'cb', 'as', 'ac', 'ss')
+LOSS_TYPES = dict(cf='ClassForegroundLoss', cb='ClassBackgroundLoss',
+                  ss='SemanticSimilarityLoss', ac='ActivationComplementationLoss',
+                  **{'as': 'ActivationSuppressionLoss'})
 
 
 def caae_checkpoint(tmp_path, **kwargs):
@@ -35,7 +38,8 @@ def tiny_semformer(ckpt=None, weights=None, **kwargs):
                 dropout_ratio=0.0)
     for name in LOSSES:
         if weights is not None:
-            head[f'loss_{name}_weight'] = weights.get(name, 0.0)
+            head[f'loss_{name}'] = dict(type=LOSS_TYPES[name],
+                                        loss_weight=weights.get(name, 0.0))
     cfg = dict(
         type='SemFormer',
         backbone=dict(type='MultiClassTokenViT', num_class_tokens=K, arch=VIT,
@@ -339,3 +343,28 @@ def test_fast_cam_path_equals_the_straightforward_path(monkeypatch):
     slow = predict(model, x, samples2, scales=(0.5, 1.0, 2.0), flip=True, cra=True)
     for a, b in zip(fast, slow):
         torch.testing.assert_close(a.pred_cams.data, b.pred_cams.data, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize('off', [(), ('ss', ), ('cf', 'cb'), ('as', ), ('ac', )])
+def test_every_trainable_parameter_gets_a_gradient(tmp_path, off):
+    """What DDP needs (without find_unused_parameters): a loss weight of 0, as in
+    the ablations, leaves no trainable parameter without a gradient."""
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path, weights={n: 0.0 if n in off else 1.0 for n in LOSSES})
+    x, samples = batch(LABELS)
+    model.train()
+    sum(model.loss(x, samples).values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize('recon', [1.0, 0.0])
+def test_every_trainable_caae_parameter_gets_a_gradient(recon):
+    caae = MODELS.build({**CAAE, 'loss_recon': dict(type='ReconstructionLoss',
+                                                    loss_weight=recon)})
+    caae.init_weights()
+    x, samples = batch(LABELS)
+    sum(caae.loss(x, samples).values()).backward()
+    missing = [n for n, p in caae.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, missing
+    assert caae.with_decoder == bool(recon)

@@ -24,5 +24,5 @@ model = dict(
         out_type='raw',
         init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')),
     decoder=dict(embed_dims=768, num_layers=8, num_heads=12),
-    loss_ss_weight=1.0,
-    loss_recon_weight=1.0)
+    loss_ss=dict(type='SemanticSimilarityLoss', loss_weight=1.0),
+    loss_recon=dict(type='ReconstructionLoss', loss_weight=1.0))

@@ -5,7 +5,6 @@ from mmengine.model import BaseModel, ModuleList
 from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
 from mmseg.registry import MODELS
 
-from .losses import semantic_similarity_loss
 
 
 @MODELS.register_module()
@@ -23,8 +22,8 @@ class ClassAwareAutoEncoder(BaseModel):
       3*P*P) -> folded image (B, 3, H, W)
 
     Losses: ``loss_ss = BCE(cos(E_c, S_c), y_c)`` (absent classes' S get no
-    gradient from the image) and ``loss_recon = MSE(I_recon, I)`` on the normalised
-    input.
+    gradient from the image; :class:`SemanticSimilarityLoss`) and ``loss_recon =
+    MSE(I_recon, I)`` on the normalised input (:class:`ReconstructionLoss`).
 
     Args:
         encoder (dict): a ``MultiClassTokenViT`` with ``num_class_tokens=0``.
@@ -32,8 +31,10 @@ class ClassAwareAutoEncoder(BaseModel):
         class_dim (int): D.
         reduction (str): ``'sum'`` (paper default), ``'mean'`` or ``'max'``.
         decoder (dict | None): ``embed_dims``, ``num_layers``, ``num_heads`` of the
-            decoder; None trains without reconstruction.
-        loss_ss_weight (float), loss_recon_weight (float): loss weights.
+            decoder; None (or a reconstruction loss of weight 0) trains without
+            reconstruction and builds no decoder.
+        loss_ss (dict): Defaults to ``SemanticSimilarityLoss``, weight 1.
+        loss_recon (dict): Defaults to ``ReconstructionLoss``, weight 1.
     """
 
     def __init__(self,
@@ -42,8 +43,8 @@ class ClassAwareAutoEncoder(BaseModel):
                  class_dim=256,
                  reduction='sum',
                  decoder=dict(embed_dims=768, num_layers=8, num_heads=12),
-                 loss_ss_weight=1.0,
-                 loss_recon_weight=1.0,
+                 loss_ss=dict(type='SemanticSimilarityLoss', loss_weight=1.0),
+                 loss_recon=dict(type='ReconstructionLoss', loss_weight=1.0),
                  data_preprocessor=None,
                  init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -60,9 +61,9 @@ class ClassAwareAutoEncoder(BaseModel):
         d = self.encoder.embed_dims
         self.primary = nn.Linear(d, num_classes * class_dim, bias=False)  # W1
         self.semantics = nn.Embedding(num_classes, class_dim)  # W_S
-        self.loss_ss_weight = loss_ss_weight
-        self.loss_recon_weight = loss_recon_weight
-        self.with_decoder = decoder is not None
+        self.loss_ss = MODELS.build(loss_ss)
+        self.loss_recon = MODELS.build(loss_recon)
+        self.with_decoder = decoder is not None and self.loss_recon.loss_weight != 0
         if self.with_decoder:
             width = decoder['embed_dims']
             self.reproject = nn.Sequential(  # W2 + LayerNorm
@@ -126,11 +127,10 @@ class ClassAwareAutoEncoder(BaseModel):
         labels = torch.stack([s.gt_image_labels for s in data_samples])
         tokens, hw = self.primary_tokens(inputs)
         sim = self.similarity(self._reduce(tokens), labels)
-        losses = dict(loss_ss=self.loss_ss_weight * semantic_similarity_loss(sim, labels))
+        losses = {self.loss_ss.loss_name: self.loss_ss(sim, labels)}
         if self.with_decoder:
-            recon = self.reconstruct(tokens, hw)
-            losses['loss_recon'] = self.loss_recon_weight * F.mse_loss(
-                recon.float(), inputs.float())
+            losses[self.loss_recon.loss_name] = self.loss_recon(
+                self.reconstruct(tokens, hw), inputs)
         return losses
 
     def predict(self, inputs, data_samples):

@@ -1,4 +1,5 @@
 from .formatting import PackImageLabelInputs
+from .geometric import RandomRescale
 from .loading import LoadCAMs
 
-__all__ = ['PackImageLabelInputs', 'LoadCAMs']
+__all__ = ['PackImageLabelInputs', 'LoadCAMs', 'RandomRescale']

@@ -1,12 +1,16 @@
+from typing import Dict, Optional, Sequence, Tuple
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import trunc_normal_
 from mmseg.registry import MODELS
+from torch import Tensor
 
-from ..losses import (activation_complementation_loss, activation_suppression_loss,
-                      class_contrast_loss, pair_cosine, semantic_similarity_loss)
+from ..losses import pair_cosine
+
+LOSS_KEYS = ('loss_cf', 'loss_cb', 'loss_as', 'loss_ac', 'loss_ss')
 
 
 @MODELS.register_module()
@@ -22,92 +26,113 @@ class SemFormerHead(BaseModule):
     Args:
         in_channels (int): C, the backbone width.
         num_classes (int): K, background included.
-        class_dim (int): D, as the CAAE's.
+        class_dim (int): D, as the CAAE's. Defaults to 256.
         dropout_ratio (float): probability of dropping a whole patch token.
-        act_supp_form (str): ``'public'`` (default) or ``'paper'`` L_AS.
-        loss_cf_weight, loss_cb_weight, loss_as_weight, loss_ac_weight,
-        loss_ss_weight (float): weights of L_CF, L_CB, L_AS, L_AC, L'_SS; 0 turns a
-            loss off (it is then neither computed nor logged).
+            Defaults to 0.5.
+        loss_cf (dict): L_CF. Defaults to ``ClassForegroundLoss``, weight 1.
+        loss_cb (dict): L_CB. Defaults to ``ClassBackgroundLoss``, weight 1.
+        loss_as (dict): L_AS. Defaults to ``ActivationSuppressionLoss``, the
+            authors' form, weight 0.075.
+        loss_ac (dict): L_AC. Defaults to ``ActivationComplementationLoss``,
+            weight 1.
+        loss_ss (dict): L'_SS. Defaults to ``SemanticSimilarityLoss``, weight 1.
+
+    A loss whose ``loss_weight`` is 0 is switched off: neither computed nor
+    logged. Without L'_SS the class-embedding layers are not built (nothing would
+    train them, and DDP refuses parameters without gradients); without L_CF and
+    L_CB the frozen CAAE is never run.
     """
 
     def __init__(self,
-                 in_channels,
-                 num_classes,
-                 class_dim=256,
-                 dropout_ratio=0.5,
-                 act_supp_form='public',
-                 loss_cf_weight=1.0,
-                 loss_cb_weight=1.0,
-                 loss_as_weight=0.075,
-                 loss_ac_weight=1.0,
-                 loss_ss_weight=1.0,
+                 in_channels: int,
+                 num_classes: int,
+                 class_dim: int = 256,
+                 dropout_ratio: float = 0.5,
+                 loss_cf: dict = dict(type='ClassForegroundLoss', loss_weight=1.0),
+                 loss_cb: dict = dict(type='ClassBackgroundLoss', loss_weight=1.0),
+                 loss_as: dict = dict(type='ActivationSuppressionLoss', form='public',
+                                      loss_weight=0.075),
+                 loss_ac: dict = dict(type='ActivationComplementationLoss',
+                                      loss_weight=1.0),
+                 loss_ss: dict = dict(type='SemanticSimilarityLoss', loss_weight=1.0),
                  init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)):
         super().__init__(init_cfg=init_cfg)
-        if act_supp_form not in ('public', 'paper'):
-            raise ValueError(f"act_supp_form must be 'public' or 'paper', not {act_supp_form!r}")
         self.num_classes = num_classes
         self.class_dim = class_dim
-        self.act_supp_form = act_supp_form
-        self.loss_weights = dict(
-            cf=loss_cf_weight, cb=loss_cb_weight, act_supp=loss_as_weight,
-            act_cplt=loss_ac_weight, ss=loss_ss_weight)
+        self.losses = nn.ModuleDict()
+        for key, cfg in zip(LOSS_KEYS, (loss_cf, loss_cb, loss_as, loss_ac, loss_ss)):
+            loss = MODELS.build(cfg)
+            if loss.loss_name != key:
+                raise ValueError(f'{key} must log as {key!r}, not {loss.loss_name!r}')
+            if loss.loss_weight:
+                self.losses[key] = loss
         # (B, hw, C): Dropout1d reads hw as channels and so drops whole tokens
         self.dropout = nn.Dropout1d(dropout_ratio)
         self.classifier = nn.Linear(in_channels, num_classes)
-        self.class_embed_weight = nn.Parameter(torch.empty(num_classes, in_channels, class_dim))
-        self.class_embed_bias = nn.Parameter(torch.zeros(num_classes, class_dim))
+        if 'loss_ss' in self.losses:
+            self.class_embed_weight = nn.Parameter(
+                torch.empty(num_classes, in_channels, class_dim))
+            self.class_embed_bias = nn.Parameter(torch.zeros(num_classes, class_dim))
+        else:
+            self.class_embed_weight = self.class_embed_bias = None
 
     def init_weights(self):
         super().init_weights()
-        trunc_normal_(self.class_embed_weight, std=0.02)
-        nn.init.zeros_(self.class_embed_bias)
+        if self.class_embed_weight is not None:
+            trunc_normal_(self.class_embed_weight, std=0.02)
+            nn.init.zeros_(self.class_embed_bias)
 
     @property
-    def uses_caae(self):
+    def uses_caae(self) -> bool:
         """Whether the class-foreground/background losses are on."""
-        return bool(self.loss_weights['cf'] or self.loss_weights['cb'])
+        return 'loss_cf' in self.losses or 'loss_cb' in self.losses
 
-    def forward(self, patch_tokens, class_tokens, hw):
+    def forward(self, patch_tokens: Tensor, class_tokens: Tensor,
+                hw: Sequence[int]) -> Tuple[Tensor, Optional[Tensor]]:
         """(B, hw, C), (B, K, C) -> logits (B, K, h, w), class embeddings (B, K, D)."""
         logits = self.classifier(self.dropout(patch_tokens))
         logits = logits.transpose(1, 2).reshape(logits.shape[0], -1, *hw)
         return logits, self.class_embeddings(class_tokens)
 
-    def class_embeddings(self, class_tokens):
-        """E' = ReLU(t_c W_c + b_c): (B, K, C) -> (B, K, D)."""
+    def class_embeddings(self, class_tokens: Tensor) -> Optional[Tensor]:
+        """E' = ReLU(t_c W_c + b_c): (B, K, C) -> (B, K, D); None without L'_SS."""
+        if self.class_embed_weight is None:
+            return None
         emb = torch.einsum('bkc,kcd->bkd', class_tokens, self.class_embed_weight)
         return F.relu(emb + self.class_embed_bias)
 
-    def loss_by_feat(self, class_emb, semantics, labels, masks, valid=None,
-                     pair_cos=None, pull=None, push=None):
-        """The weighted stage-2 losses.
+    def loss_by_feat(self,
+                     class_emb: Optional[Tensor],
+                     semantics: Tensor,
+                     labels: Tensor,
+                     masks: Tensor,
+                     valid: Optional[Tensor] = None,
+                     pairs: Optional[dict] = None) -> Dict[str, Tensor]:
+        """The weighted stage-2 losses, keyed by their ``loss_name``.
 
         Args:
-            class_emb (Tensor): E' (B, K, D).
+            class_emb (Tensor | None): E' (B, K, D).
             semantics (Tensor): the frozen CAAE's S (K, D).
             labels (Tensor): (B, K) multi-hot, background = 1.
             masks (Tensor): (B, K, H, W) activation maps at the CAAE input size,
                 already zero outside the valid crop.
-            valid (Tensor | None): (B, 1, H, W) valid-crop mask.
-            pair_cos (tuple | None): cosines with S (S, K) of the CAAE embeddings of
-                the class-foreground and class-background images of the S present
-                (image, class) pairs; needed when L_CF or L_CB is on.
-            pull, push (Tensor | None): (S, K) bool: the pair's class / the other
-                classes present in its image.
+            valid (Tensor | None): (B, 1, H, W) valid-crop mask. Defaults to None.
+            pairs (dict | None): for L_CF / L_CB, the S present (image, class)
+                pairs: ``fg_cos``, ``bg_cos`` (S, K) cosines with S of the CAAE
+                embeddings of the class-foreground and class-background images,
+                ``own`` and ``others`` (S, K) bool (the pair's class, the other
+                classes present in its image). Defaults to None.
         """
-        w = self.loss_weights
         losses = {}
-        if w['cf']:
-            losses['loss_cf'] = w['cf'] * class_contrast_loss(pair_cos[0], pull, push)
-        if w['cb']:
-            losses['loss_cb'] = w['cb'] * class_contrast_loss(pair_cos[1], push, pull)
-        if w['act_supp']:
-            losses['loss_as'] = w['act_supp'] * activation_suppression_loss(
-                masks, self.act_supp_form)
-        if w['act_cplt']:
-            losses['loss_ac'] = w['act_cplt'] * activation_complementation_loss(
-                masks, labels, valid)
-        if w['ss']:
-            sim = pair_cosine(class_emb, semantics)
-            losses['loss_ss'] = w['ss'] * semantic_similarity_loss(sim, labels)
+        for key, loss in self.losses.items():
+            if key == 'loss_cf':
+                losses[key] = loss(pairs['fg_cos'], pairs['own'], pairs['others'])
+            elif key == 'loss_cb':
+                losses[key] = loss(pairs['bg_cos'], pairs['own'], pairs['others'])
+            elif key == 'loss_as':
+                losses[key] = loss(masks)
+            elif key == 'loss_ac':
+                losses[key] = loss(masks, labels, valid)
+            else:
+                losses[key] = loss(pair_cosine(class_emb, semantics), labels)
         return losses

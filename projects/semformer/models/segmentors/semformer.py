@@ -145,18 +145,20 @@ class SemFormer(CAMSegmentor):
         masks = F.interpolate(logits.float(), size, mode='bilinear',
                               align_corners=True).sigmoid() * valid
         semantics = self.caae.class_semantics().float()
-        pair_cos = pull = push = None
+        pairs = None
         if self.decode_head.uses_caae:
             images = F.interpolate(inputs, size, mode='bilinear', align_corners=True)
-            index, classes, pull, push = present_pairs(labels)
+            index, classes, own, others = present_pairs(labels)
             pair_masks = masks[index, classes][:, None]
             pair_images = images[index]
             both = torch.cat([pair_images * pair_masks, pair_images * (1 - pair_masks)])
             embeddings = self.caae.class_embeddings(both).float()
-            pair_cos = pair_cosine(embeddings, semantics).chunk(2)
+            fg_cos, bg_cos = pair_cosine(embeddings, semantics).chunk(2)
+            pairs = dict(fg_cos=fg_cos, bg_cos=bg_cos, own=own, others=others)
         with torch.autocast(inputs.device.type, enabled=False):  # losses in float32
-            return self.decode_head.loss_by_feat(class_emb.float(), semantics, labels,
-                                                 masks, valid, pair_cos, pull, push)
+            return self.decode_head.loss_by_feat(
+                None if class_emb is None else class_emb.float(), semantics, labels,
+                masks, valid, pairs)
 
     # --------------------------------------------------------------- inference
     def forward_maps(self, inputs):

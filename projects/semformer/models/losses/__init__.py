@@ -1,0 +1,13 @@
+from .functional import (activation_complementation_loss, activation_suppression_loss,
+                         class_contrast_loss, pair_cosine, present_pairs,
+                         semantic_similarity_loss)
+from .semformer_losses import (ActivationComplementationLoss, ActivationSuppressionLoss,
+                               ClassBackgroundLoss, ClassForegroundLoss,
+                               ReconstructionLoss, SemanticSimilarityLoss)
+
+__all__ = [
+    'SemanticSimilarityLoss', 'ClassForegroundLoss', 'ClassBackgroundLoss',
+    'ActivationSuppressionLoss', 'ActivationComplementationLoss', 'ReconstructionLoss',
+    'activation_complementation_loss', 'activation_suppression_loss',
+    'class_contrast_loss', 'pair_cosine', 'present_pairs', 'semantic_similarity_loss'
+]
