@@ -3,6 +3,9 @@
 Example:
     python tools/make_synthetic_voc.py --out data/synthetic --seed 0 \
         --num-train 2000 --num-val 300 --size 64 --clutter low
+    # the 32-class pretraining world (the stand-in for ImageNet), one object each
+    python tools/make_synthetic_voc.py --out data/synthetic_pretrain --world pretrain \
+        --seed 1000 --objects 1 1
 
 Writes ``OUT/VOC2012/{JPEGImages,SegmentationClass,Annotations,ImageSets}``, the
 label file ``OUT/VOC2012/cls_labels.json`` and ``OUT/contact_sheet.png``. A tree
@@ -14,7 +17,7 @@ import os.path as osp
 import shutil
 import time
 
-from semformer.datasets.synthetic import (CLUTTER, SHAPE_CLASSES, contact_sheet,
+from semformer.datasets.synthetic import (CLUTTER, WORLDS, contact_sheet,
                                           make_synthetic_voc)
 
 
@@ -26,6 +29,14 @@ def parse_args():
     parser.add_argument('--num-val', type=int, default=300)
     parser.add_argument('--size', type=int, default=64, help='image side in pixels')
     parser.add_argument('--clutter', choices=sorted(CLUTTER), default='low')
+    parser.add_argument('--world', choices=sorted(WORLDS), default='wsss',
+                        help="'wsss': the 6 shapes of the WSSS world; 'pretrain': the "
+                        '32 shapes of the pretraining world (a superset)')
+    parser.add_argument('--objects', type=int, nargs=2, default=(1, 3),
+                        metavar=('MIN', 'MAX'), help='objects per image')
+    parser.add_argument('--radius', type=float, nargs=2, default=(0.14, 0.3),
+                        metavar=('MIN', 'MAX'),
+                        help='object radius as a fraction of the image side')
     parser.add_argument('--force', action='store_true', help='rewrite the tree')
     return parser.parse_args()
 
@@ -34,7 +45,9 @@ def main():
     args = parse_args()
     root = osp.join(args.out, 'VOC2012')
     settings = dict(seed=args.seed, num_train=args.num_train, num_val=args.num_val,
-                    size=args.size, clutter=args.clutter, classes=list(SHAPE_CLASSES))
+                    size=args.size, clutter=args.clutter, classes=list(WORLDS[args.world]),
+                    world=args.world, objects=list(args.objects),
+                    radius=list(args.radius))
     marker = osp.join(root, 'synthetic.json')
     if not args.force and osp.isfile(marker):
         with open(marker) as f:
@@ -45,7 +58,9 @@ def main():
         shutil.rmtree(root)
     t0 = time.time()
     make_synthetic_voc(args.out, seed=args.seed, num_train=args.num_train,
-                       num_val=args.num_val, size=args.size, clutter=args.clutter)
+                       num_val=args.num_val, size=args.size, clutter=args.clutter,
+                       world=args.world, min_objects=args.objects[0],
+                       max_objects=args.objects[1], radius_range=tuple(args.radius))
     sheet = contact_sheet(root, osp.join(args.out, 'contact_sheet.png'))
     print(f'wrote {args.num_train} train + {args.num_val} val images to {root} in '
           f'{time.time() - t0:.1f} s; contact sheet: {sheet}')

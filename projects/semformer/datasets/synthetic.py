@@ -13,64 +13,31 @@ import xml.etree.ElementTree as ET
 import numpy as np
 from PIL import Image, ImageDraw
 
-SHAPE_CLASSES = ('background', 'circle', 'triangle', 'square', 'star', 'cross',
-                 'ring')
-# The first entries of the PASCAL VOC palette (index -> RGB).
-PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128],
-           [128, 0, 128], [0, 128, 128]]
+from .shapes import PRETRAIN_SHAPES, WSSS_SHAPES, shape_mask
+
+SHAPE_CLASSES = ('background', ) + WSSS_SHAPES
+PRETRAIN_CLASSES = ('background', ) + PRETRAIN_SHAPES
 IGNORE_INDEX = 255
+
+
+def voc_palette(num_classes):
+    """The PASCAL VOC colour map (index -> RGB) for ``num_classes`` indices."""
+    palette = []
+    for i in range(num_classes):
+        rgb, c = [0, 0, 0], i
+        for j in range(8):
+            for ch in range(3):
+                rgb[ch] |= ((c >> ch) & 1) << (7 - j)
+            c >>= 3
+        palette.append(rgb)
+    return palette
+
+
+PALETTE = voc_palette(len(SHAPE_CLASSES))
 
 # clutter level -> (background texture contrast, number of distractor strokes)
 CLUTTER = {'low': (0.25, (0, 2)), 'medium': (0.5, (2, 5)), 'high': (0.8, (4, 9))}
 MIN_VISIBLE = 0.6  # every object keeps at least this fraction of its area visible
-
-
-def _polygon(rng, cls, cx, cy, r):
-    """Outline of a shape as a list of (x, y), or None for round shapes."""
-    rot = rng.uniform(0, 2 * np.pi)
-
-    def rotated(pts):
-        pts = np.asarray(pts, np.float64)
-        c, s = np.cos(rot), np.sin(rot)
-        x = pts[:, 0] * c - pts[:, 1] * s + cx
-        y = pts[:, 0] * s + pts[:, 1] * c + cy
-        return list(zip(x.tolist(), y.tolist()))
-
-    if cls == 'triangle':
-        ang = np.array([90, 210, 330]) * np.pi / 180 + rng.uniform(-0.15, 0.15, 3)
-        return rotated(np.stack([r * np.cos(ang), r * np.sin(ang)], 1))
-    if cls == 'square':
-        a = r * 0.8
-        b = a * rng.uniform(0.8, 1.2)
-        return rotated([(-a, -b), (a, -b), (a, b), (-a, b)])
-    if cls == 'star':
-        inner = rng.uniform(0.38, 0.5)
-        ang = np.arange(10) * np.pi / 5
-        rad = np.where(np.arange(10) % 2 == 0, r, r * inner)
-        return rotated(np.stack([rad * np.cos(ang), rad * np.sin(ang)], 1))
-    if cls == 'cross':
-        w = r * rng.uniform(0.3, 0.4)
-        return rotated([(-w, -r), (w, -r), (w, -w), (r, -w), (r, w), (w, w),
-                        (w, r), (-w, r), (-w, w), (-r, w), (-r, -w), (-w, -w)])
-    return None
-
-
-def _shape_mask(rng, cls, size):
-    """Binary (size, size) mask of one object of class ``cls`` at a random place."""
-    r = rng.uniform(0.14, 0.3) * size
-    cx, cy = rng.uniform(r * 0.6, size - r * 0.6, 2)
-    canvas = Image.new('L', (size, size), 0)
-    draw = ImageDraw.Draw(canvas)
-    poly = _polygon(rng, cls, cx, cy, r)
-    if poly is not None:
-        draw.polygon(poly, fill=1)
-    else:
-        ry = r * rng.uniform(0.85, 1.15)
-        draw.ellipse([cx - r, cy - ry, cx + r, cy + ry], fill=1)
-        if cls == 'ring':
-            k = rng.uniform(0.45, 0.6)
-            draw.ellipse([cx - r * k, cy - ry * k, cx + r * k, cy + ry * k], fill=0)
-    return np.asarray(canvas, bool)
 
 
 def _texture(rng, size, contrast=1.0):
@@ -103,12 +70,25 @@ def _texture(rng, size, contrast=1.0):
     return np.clip(img, 0, 1)
 
 
-def render_sample(rng, size=64, clutter='low', max_objects=3):
+def render_sample(rng, size=64, clutter='low', max_objects=3, classes=SHAPE_CLASSES,
+                  min_objects=1, radius_range=(0.14, 0.3)):
     """Render one image.
+
+    Args:
+        rng (np.random.Generator): the only source of randomness.
+        size (int): image side in pixels. Defaults to 64.
+        clutter (str): a key of ``CLUTTER``. Defaults to ``'low'``.
+        max_objects (int), min_objects (int): objects per image, drawn uniformly.
+            Defaults to 3 and 1.
+        classes (sequence[str]): background first, then names of
+            :data:`semformer.datasets.shapes.SHAPE_LIBRARY`. Defaults to
+            ``SHAPE_CLASSES``.
+        radius_range (tuple[float]): object radius as a fraction of ``size``.
+            Defaults to (0.14, 0.3).
 
     Returns:
         tuple: ``img`` (size, size, 3) uint8, ``mask`` (size, size) uint8 with class
-        indices into ``SHAPE_CLASSES``, ``objects`` a list of (class name, bbox).
+        indices into ``classes``, ``objects`` a list of (class name, bbox).
     """
     contrast, strokes = CLUTTER[clutter]
     img = _texture(rng, size, contrast)
@@ -130,10 +110,10 @@ def render_sample(rng, size=64, clutter='low', max_objects=3):
     mask = np.zeros((size, size), np.uint8)
     owner = np.full((size, size), -1, np.int64)  # which object owns each pixel
     objects, areas = [], []
-    for _ in range(rng.integers(1, max_objects + 1)):
+    for _ in range(rng.integers(min_objects, max_objects + 1)):
         for _attempt in range(20):
-            cls = int(rng.integers(1, len(SHAPE_CLASSES)))
-            m = _shape_mask(rng, SHAPE_CLASSES[cls], size)
+            cls = int(rng.integers(1, len(classes)))
+            m = shape_mask(rng, classes[cls], size, radius_range)
             new_owner = np.where(m, len(objects), owner)
             visible = [(new_owner == j).sum() / areas[j] for j in range(len(objects))]
             if m.sum() >= 30 and all(v >= MIN_VISIBLE for v in visible):
@@ -149,7 +129,7 @@ def render_sample(rng, size=64, clutter='low', max_objects=3):
     out = []
     for j, cls in enumerate(objects):
         ys, xs = np.nonzero(owner == j)
-        out.append((SHAPE_CLASSES[cls],
+        out.append((classes[cls],
                     (int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max()))))
     return (img * 255).round().astype(np.uint8), mask, out
 
@@ -174,21 +154,43 @@ def _write_xml(path, img_id, size, objects):
 def palette_png(mask):
     """A (H, W) uint8 class-index array as a PIL image in VOC palette mode."""
     png = Image.fromarray(mask, mode='P')
-    flat = np.zeros((256, 3), np.uint8)
-    flat[:len(PALETTE)] = PALETTE
+    flat = np.asarray(voc_palette(256), np.uint8)
     flat[IGNORE_INDEX] = (224, 224, 192)  # VOC's colour for 'void'
     png.putpalette(flat.reshape(-1).tolist())
     return png
 
 
+WORLDS = {
+    # name -> classes (background first)
+    'wsss': SHAPE_CLASSES,
+    'pretrain': PRETRAIN_CLASSES,
+}
+
+
 def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
-                       clutter='low', progress=True):
-    """Write the synthetic world as ``out_dir/VOC2012`` in the VOC layout.
+                       clutter='low', progress=True, world='wsss', min_objects=1,
+                       max_objects=3, radius_range=(0.14, 0.3)):
+    """Write a synthetic world as ``out_dir/VOC2012`` in the VOC layout.
 
     Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette),
-    ``Annotations/*.xml``, ``ImageSets/Segmentation/{train,val}.txt`` and the label
-    file ``cls_labels.json`` (see :func:`semformer.datasets.write_label_file`).
-    Image ``i`` of a split depends only on (seed, split, i).
+    ``Annotations/*.xml``, ``ImageSets/Segmentation/{train,val}.txt``, the label
+    file ``cls_labels.json`` (see :func:`semformer.datasets.write_label_file`) and
+    ``classes.txt`` (one name a line, background first). Image ``i`` of a split
+    depends only on (seed, split, i).
+
+    Args:
+        out_dir (str): parent of ``VOC2012``.
+        seed (int): world seed; ids are ``{split}_{seed:04d}_{i:05d}``, so worlds
+            of different seeds never share an image. Defaults to 0.
+        num_train (int), num_val (int): images per split. Defaults to 2000, 300.
+        size (int): image side. Defaults to 64.
+        clutter (str): a key of ``CLUTTER``. Defaults to ``'low'``.
+        progress (bool): show a progress bar. Defaults to True.
+        world (str): ``'wsss'`` (the 6 WSSS shapes) or ``'pretrain'`` (the 32
+            pretraining shapes, a superset). Defaults to ``'wsss'``.
+        min_objects (int), max_objects (int): objects per image. Defaults to 1, 3.
+        radius_range (tuple[float]): object radius as a fraction of ``size``.
+            Defaults to (0.14, 0.3).
 
     Returns:
         str: the ``VOC2012`` directory.
@@ -196,6 +198,7 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
     from tqdm import tqdm
 
     from .voc_image_label import write_label_file
+    classes = WORLDS[world]
     root = osp.join(out_dir, 'VOC2012')
     for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
                 'ImageSets/Segmentation'):
@@ -208,7 +211,8 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
         for i in range(n):
             img_id = f'{split}_{seed:04d}_{i:05d}'
             rng = np.random.default_rng([seed, split_id, i])
-            img, mask, objects = render_sample(rng, size, clutter)
+            img, mask, objects = render_sample(rng, size, clutter, max_objects, classes,
+                                               min_objects, radius_range)
             Image.fromarray(img).save(osp.join(root, 'JPEGImages', img_id + '.jpg'),
                                       quality=95)
             palette_png(mask).save(osp.join(root, 'SegmentationClass', img_id + '.png'))
@@ -216,16 +220,20 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
                        objects)
             present = np.unique(mask)
             labels[img_id] = [int(c in present) or int(c == 0)
-                              for c in range(len(SHAPE_CLASSES))]
+                              for c in range(len(classes))]
             ids.append(img_id)
             bar.update()
         with open(osp.join(root, 'ImageSets/Segmentation', split + '.txt'), 'w') as f:
             f.write('\n'.join(ids) + '\n')
     bar.close()
-    write_label_file(osp.join(root, 'cls_labels.json'), SHAPE_CLASSES, labels)
+    write_label_file(osp.join(root, 'cls_labels.json'), classes, labels)
+    with open(osp.join(root, 'classes.txt'), 'w') as f:
+        f.write('\n'.join(classes) + '\n')
     with open(osp.join(root, 'synthetic.json'), 'w') as f:
         json.dump(dict(seed=seed, num_train=num_train, num_val=num_val, size=size,
-                       clutter=clutter, classes=SHAPE_CLASSES), f, indent=1)
+                       clutter=clutter, classes=classes, world=world,
+                       objects=[min_objects, max_objects],
+                       radius=list(radius_range)), f, indent=1)
     return root
 
 
@@ -233,11 +241,13 @@ def contact_sheet(voc_root, path, num=12, cols=6, scale=2):
     """Save a PNG grid of images (top) and their palette masks (below) with labels."""
     with open(osp.join(voc_root, 'ImageSets/Segmentation/train.txt')) as f:
         ids = f.read().split()[:num]
+    with open(osp.join(voc_root, 'classes.txt')) as f:
+        classes = f.read().split()
     tiles = []
     for img_id in ids:
         img = Image.open(osp.join(voc_root, 'JPEGImages', img_id + '.jpg')).convert('RGB')
         mask = Image.open(osp.join(voc_root, 'SegmentationClass', img_id + '.png'))
-        names = [SHAPE_CLASSES[c] for c in np.unique(np.asarray(mask)) if c != 0]
+        names = [classes[c] for c in np.unique(np.asarray(mask)) if c != 0]
         w, h = img.size
         tile = Image.new('RGB', (w * scale, 2 * h * scale + 12), 'white')
         tile.paste(img.resize((w * scale, h * scale), Image.NEAREST), (0, 0))

@@ -11,7 +11,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from .synthetic import PALETTE as SHAPE_PALETTE
-from .synthetic import SHAPE_CLASSES
+from .synthetic import PRETRAIN_CLASSES, SHAPE_CLASSES, voc_palette
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus',
                'car', 'cat', 'chair', 'cow', 'diningtable', 'dog', 'horse',
@@ -205,3 +205,9 @@ class VOCImageLabelDataset(BaseSegDataset):
 class SyntheticShapeDataset(VOCImageLabelDataset):
     """The synthetic shape world of ``tools/make_synthetic_voc.py`` (VOC layout)."""
     METAINFO = dict(classes=SHAPE_CLASSES, palette=SHAPE_PALETTE)
+
+
+@DATASETS.register_module()
+class SyntheticPretrainDataset(VOCImageLabelDataset):
+    """The 32-class pretraining world (``make_synthetic_voc.py --world pretrain``)."""
+    METAINFO = dict(classes=PRETRAIN_CLASSES, palette=voc_palette(len(PRETRAIN_CLASSES)))
