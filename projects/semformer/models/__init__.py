@@ -2,19 +2,18 @@ from .backbones import ConvStem, MultiClassTokenViT
 from .caae import ClassAwareAutoEncoder
 from .classifiers import ImageLabelClassifier
 from .cra import ClassRelativeAttention
-from .decode_heads import CAMHead, MCTformerHead, SemFormerHead
-from .losses import (activation_complementation_loss, activation_suppression_loss,
-                     class_contrast_loss, pair_cosine, present_pairs,
-                     semantic_similarity_loss)
-from .refiners import PAR, DenseCRF, RandomWalk
-from .segmentors import (AffinityNet, CAMSegmentor, MCTformer, PseudoLabelGenerator,
-                         SemFormer)
+from .decode_heads import (AffinityFromAttentionHead, CAMHead, CTCProjectionHead,
+                           GMPCAMHead, MCTformerHead, SemFormerHead)
+from .losses import *  # noqa: F401,F403
+from .losses import __all__ as _losses
+from .refiners import PAR, BoundaryRandomWalk, DenseCRF, RandomWalk
+from .segmentors import (AFA, AffinityNet, BoundaryAffinityNet, CAMSegmentor, MCTformer,
+                         PseudoLabelGenerator, SemFormer, ToCo)
 
 __all__ = [
     'ConvStem', 'MultiClassTokenViT', 'ClassAwareAutoEncoder', 'ImageLabelClassifier',
-    'ClassRelativeAttention', 'SemFormerHead', 'SemFormer', 'AffinityNet', 'CAMHead',
-    'MCTformerHead', 'CAMSegmentor', 'MCTformer',
-    'PseudoLabelGenerator', 'DenseCRF', 'PAR', 'RandomWalk',
-    'activation_complementation_loss', 'activation_suppression_loss',
-    'class_contrast_loss', 'pair_cosine', 'present_pairs', 'semantic_similarity_loss'
-]
+    'ClassRelativeAttention', 'SemFormerHead', 'CAMHead', 'MCTformerHead', 'GMPCAMHead',
+    'AffinityFromAttentionHead', 'CTCProjectionHead', 'SemFormer', 'CAMSegmentor',
+    'MCTformer', 'AFA', 'ToCo', 'AffinityNet', 'BoundaryAffinityNet',
+    'PseudoLabelGenerator', 'DenseCRF', 'PAR', 'RandomWalk', 'BoundaryRandomWalk'
+] + list(_losses)
