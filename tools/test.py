@@ -4,9 +4,11 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 from semformer.utils import prepare_launcher, shutdown_distributed
+from semformer.utils.metrics_json import write_metrics_json
 
 
 def parse_args():
@@ -34,6 +36,10 @@ def parse_args():
         default='none',
         help='job launcher')
     parser.add_argument('--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--metrics-json', metavar='PATH',
+        help='also write the returned metrics as a JSON object to PATH (folders '
+        'are created; the file is replaced atomically)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -81,7 +87,10 @@ def main():
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_json and is_main_process():
+        write_metrics_json(metrics or {}, args.metrics_json)
+        print(f'metrics written to {args.metrics_json}')
     shutdown_distributed()
 
 

@@ -1,0 +1,205 @@
+"""ImageLabelFolderDataset and check_image_label_dataset on a generated VOC-layout
+world with other class names and another class count than VOC."""
+import os
+import os.path as osp
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from mmseg.registry import DATASETS
+from PIL import Image
+
+from semformer.datasets.checks import DatasetCheckError, check_image_label_dataset
+from semformer.datasets.image_label_folder import ImageLabelFolderDataset
+from semformer.datasets.synthetic import palette_png, voc_palette
+from semformer.datasets.voc_image_label import write_label_file
+
+# classes.txt order on purpose not sorted, to tell it from the XML-inferred order
+CLASSES = ('background', 'kite', 'moon', 'apple')
+SORTED = ('background', 'apple', 'kite', 'moon')
+# id -> object names; 'moon' only in val, so inference must scan every split
+WORLD = {
+    'img_000': ['apple', 'kite'],
+    'img_001': ['kite'],
+    'img_002': ['apple', 'apple'],
+    'img_003': ['kite', 'apple'],
+    'img_004': ['moon'],
+    'img_005': ['kite', 'moon'],
+}
+SPLITS = {'train': ['img_000', 'img_001', 'img_002', 'img_003'],
+          'val': ['img_004', 'img_005']}
+
+
+def _xml(path, names):
+    root = ET.Element('annotation')
+    for name in names:
+        ET.SubElement(ET.SubElement(root, 'object'), 'name').text = name
+    ET.ElementTree(root).write(path)
+
+
+def _mask(names, classes=CLASSES):
+    mask = np.zeros((30, 40), np.uint8)
+    for k, name in enumerate(dict.fromkeys(names)):
+        mask[4:20, 2 + 12 * k:10 + 12 * k] = classes.index(name)
+    mask[25, :] = 255  # ignore border, allowed
+    return mask
+
+
+def make_world(base, classes_txt=True):
+    """Write the tiny world under ``base/world``; return that folder."""
+    root = osp.join(str(base), 'world')
+    for sub in ('JPEGImages', 'Annotations', 'SegmentationClass',
+                'ImageSets/Segmentation'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
+    rng = np.random.default_rng(0)
+    for img_id, names in WORLD.items():
+        Image.fromarray(rng.integers(0, 255, (30, 40, 3), np.uint8)).save(
+            osp.join(root, 'JPEGImages', img_id + '.jpg'))
+        _xml(osp.join(root, 'Annotations', img_id + '.xml'), names)
+        palette_png(_mask(names)).save(
+            osp.join(root, 'SegmentationClass', img_id + '.png'))
+    for split, ids in SPLITS.items():
+        with open(osp.join(root, 'ImageSets/Segmentation', split + '.txt'), 'w') as f:
+            f.write('\n'.join(ids) + '\n')
+    if classes_txt:
+        with open(osp.join(root, 'classes.txt'), 'w') as f:
+            f.write('\n'.join(CLASSES) + '\n')
+    return root
+
+
+def expected(img_id, classes=CLASSES):
+    vec = np.zeros(len(classes), np.float32)
+    vec[0] = 1
+    for name in WORLD[img_id]:
+        vec[classes.index(name)] = 1
+    return vec
+
+
+def _build(root, split='train', **kwargs):
+    return DATASETS.build(dict(type='ImageLabelFolderDataset', data_root=root,
+                               ann_file=f'ImageSets/Segmentation/{split}.txt',
+                               **kwargs))
+
+
+def test_dataset_reads_classes_txt_and_labels(tmp_path):
+    root = make_world(tmp_path)
+    ds = _build(root)
+    assert isinstance(ds, ImageLabelFolderDataset)
+    assert ds.metainfo['classes'] == CLASSES
+    assert [list(p) for p in ds.metainfo['palette']] == voc_palette(4)
+    assert len(ds) == 4
+    for i, img_id in enumerate(SPLITS['train']):
+        info = ds.get_data_info(i)
+        assert info['img_id'] == img_id
+        np.testing.assert_array_equal(info['gt_image_labels'], expected(img_id))
+        assert info['seg_map_path'].endswith(img_id + '.png')
+    # a label file wins over the XMLs
+    write_label_file(osp.join(root, 'cls_labels.json'), CLASSES,
+                     {i: [1, 0, 0, 1] for i in WORLD})
+    ds = _build(root)
+    np.testing.assert_array_equal(ds.get_data_info(1)['gt_image_labels'], [1, 0, 0, 1])
+
+
+def test_dataset_pipeline_gives_labels_and_mask(tmp_path):
+    root = make_world(tmp_path)
+    ds = _build(root, 'val', pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+        dict(type='PackImageLabelInputs')])
+    sample = ds[1]['data_samples']
+    np.testing.assert_array_equal(np.asarray(sample.gt_image_labels),
+                                  expected('img_005'))
+    seg = sample.gt_sem_seg.data.numpy()[0]
+    assert set(np.unique(seg)) == {0, CLASSES.index('kite'), CLASSES.index('moon'), 255}
+
+
+def test_classes_inferred_from_xml_of_all_splits(tmp_path):
+    root = make_world(tmp_path, classes_txt=False)
+    train, val = _build(root), _build(root, 'val')
+    assert train.metainfo['classes'] == SORTED == val.metainfo['classes']
+    np.testing.assert_array_equal(train.get_data_info(0)['gt_image_labels'],
+                                  expected('img_000', SORTED))
+    summary = check_image_label_dataset(root, ['train', 'val'], batch_size=2)
+    assert summary['classes'] == SORTED
+
+
+def test_masks_are_not_a_label_source_by_default(tmp_path):
+    root = make_world(tmp_path)
+    os.remove(osp.join(root, 'Annotations', 'img_001.xml'))
+    with pytest.raises(FileNotFoundError, match=re.escape('img_001.xml')):
+        _build(root)
+    ds = _build(root, labels_from_masks=True)
+    np.testing.assert_array_equal(ds.get_data_info(1)['gt_image_labels'],
+                                  expected('img_001'))
+
+
+def test_check_summary(tmp_path):
+    root = make_world(tmp_path)
+    summary = check_image_label_dataset(root, ['train', 'val'], batch_size=4)
+    assert summary['classes'] == CLASSES and summary['num_classes'] == 4
+    assert summary['num_images'] == {'train': 4, 'val': 2}
+    assert summary['num_masks'] == {'train': 4, 'val': 2}
+    assert summary['short_side'] == dict(min=30, median=30.0, max=30)
+    assert summary['long_side'] == dict(min=40, median=40.0, max=40)
+    assert summary['class_counts'] == {'kite': 4, 'moon': 2, 'apple': 3}
+
+
+def _check(root, **kwargs):
+    kwargs.setdefault('batch_size', 2)
+    return check_image_label_dataset(root, ['train', 'val'], **kwargs)
+
+
+def test_check_missing_split_file(tmp_path):
+    root = make_world(tmp_path)
+    with pytest.raises(DatasetCheckError, match=re.escape('test.txt')):
+        check_image_label_dataset(root, ['train', 'test'])
+
+
+def test_check_missing_jpeg(tmp_path):
+    root = make_world(tmp_path)
+    with open(osp.join(root, 'ImageSets/Segmentation/train.txt'), 'a') as f:
+        f.write('img_999\n')
+    with pytest.raises(DatasetCheckError, match=re.escape('img_999.jpg')):
+        _check(root)
+
+
+def test_check_unknown_class_in_xml(tmp_path):
+    root = make_world(tmp_path)
+    _xml(osp.join(root, 'Annotations', 'img_001.xml'), ['kite', 'pear'])
+    with pytest.raises(DatasetCheckError, match=r"img_001\.xml.*'pear'") as err:
+        _check(root)
+    assert 'classes.txt' in str(err.value)
+
+
+def test_check_image_without_foreground(tmp_path):
+    root = make_world(tmp_path)
+    _xml(osp.join(root, 'Annotations', 'img_002.xml'), [])
+    with pytest.raises(DatasetCheckError, match=re.escape('img_002.xml')):
+        _check(root)
+
+
+def test_check_mask_value_out_of_range(tmp_path):
+    root = make_world(tmp_path)
+    mask = _mask(WORLD['img_003'])
+    mask[0, 0] = 7
+    palette_png(mask).save(osp.join(root, 'SegmentationClass', 'img_003.png'))
+    with pytest.raises(DatasetCheckError, match=re.escape('img_003.png')) as err:
+        _check(root)
+    assert '[7]' in str(err.value)
+
+
+def test_check_batch_size(tmp_path):
+    root = make_world(tmp_path)
+    with pytest.raises(DatasetCheckError, match=re.escape('train.txt')):
+        _check(root, batch_size=8)
+
+
+def test_check_lists_every_problem(tmp_path):
+    root = make_world(tmp_path)
+    _xml(osp.join(root, 'Annotations', 'img_002.xml'), [])
+    os.remove(osp.join(root, 'JPEGImages', 'img_004.jpg'))
+    with pytest.raises(DatasetCheckError) as err:
+        _check(root, batch_size=8)
+    assert len(err.value.problems) == 3
+    for name in ('img_002.xml', 'img_004.jpg', 'train.txt'):
+        assert name in str(err.value)
