@@ -139,7 +139,7 @@ def test_encoder_must_have_no_class_tokens():
 
 
 def test_paper_config_builds_with_deit_b():
-    cfg = Config.fromfile(f'{REPO}/configs/semformer_caae.py')
+    cfg = Config.fromfile(f'{REPO}/configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py')
     model = MODELS.build(cfg.model)
     n_enc = sum(p.numel() for p in model.encoder.parameters())
     n_all = sum(p.numel() for p in model.parameters())
@@ -167,3 +167,26 @@ def test_image_label_classifier_loss_and_scores():
     out = model(x, data, mode='predict')
     assert out[0].pred_image_scores[0] == 1  # background
     assert torch.allclose(out[1].pred_image_scores[1:], logits[1].sigmoid())
+
+
+def test_image_label_classifier_cross_entropy_for_single_labels():
+    model = MODELS.build(
+        dict(type='ImageLabelClassifier', num_classes=K, in_channels=32, loss='ce',
+             backbone=dict(type='mmpretrain.VisionTransformer',
+                           arch=dict(embed_dims=32, num_layers=1, num_heads=2,
+                                     feedforward_channels=64),
+                           img_size=S, patch_size=P, out_type='avg_featmap')))
+    model.init_weights()
+    x = torch.randn(2, 3, S, S)
+    data = samples([[1, 0, 1, 0], [1, 0, 0, 1]])
+    logits = model(x)
+    loss = model(x, data, mode='loss')['loss_cls']
+    assert torch.allclose(loss, F.cross_entropy(logits, torch.tensor([1, 2])))
+    out = model(x, data, mode='predict')
+    assert torch.allclose(out[0].pred_image_scores[1:], logits[0].softmax(0))
+    with pytest.raises(ValueError, match='exactly one foreground class'):
+        model(x, samples([[1, 1, 1, 0], [1, 0, 0, 1]]), mode='loss')
+    with pytest.raises(ValueError, match="loss must be 'bce' or 'ce'"):
+        MODELS.build(dict(type='ImageLabelClassifier', num_classes=K, in_channels=32,
+                          loss='focal', backbone=dict(type='mmpretrain.VisionTransformer',
+                                                      arch='deit-tiny')))

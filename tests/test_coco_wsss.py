@@ -217,9 +217,10 @@ def test_dataset_reads_converted_set(tmp_path):
     assert ds.metainfo['classes'] == COCO_CLASSES and len(ds.metainfo['palette']) == 81
 
 
-@pytest.mark.parametrize('name,tokens', [('semformer_caae_coco14', None),
-                                         ('semformer_deit-s_coco14', 81),
-                                         ('mctformer-v2_deit-s_coco14', 80)])
+@pytest.mark.parametrize('name,tokens', [
+    ('semformer/caae_deit-b-d_8xb8-100k_coco14-224x224', None),
+    ('semformer/semformer_deit-s_1xb8-80k_coco14-448x448', 81),
+    ('mctformer/mctformer-v2_deit-s_8xb8-77k_coco14-224x224', 80)])
 def test_coco_configs(name, tokens):
     cfg = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
@@ -232,7 +233,7 @@ def test_coco_configs(name, tokens):
     else:
         assert cfg.model.backbone.num_class_tokens == tokens
         assert cfg.model.decode_head.num_classes == 81
-    if name.startswith('semformer_deit'):
+    if name.startswith('semformer/semformer_deit'):
         assert cfg.model.caae.num_classes == 81
     assert cfg.param_scheduler[-1].end == cfg.train_cfg.max_iters
 

@@ -268,8 +268,8 @@ def test_mctformer_predictions_span_zero_to_one():
 
 
 def test_mctformer_voc_configs_follow_the_authors(voc_root):
-    v2 = Config.fromfile(osp.join(REPO, 'configs', 'mctformer-v2_deit-s.py'))
-    v1 = Config.fromfile(osp.join(REPO, 'configs', 'mctformer-v1_deit-s.py'))
+    v2 = Config.fromfile(osp.join(REPO, 'configs/mctformer/mctformer-v2_deit-s_8xb8-10k_voc12aug-224x224.py'))
+    v1 = Config.fromfile(osp.join(REPO, 'configs/mctformer/mctformer-v1_deit-s_8xb8-10k_voc12aug-224x224.py'))
     for cfg in (v1, v2):
         assert cfg.model.test_cfg.attn_layers == 3
         assert cfg.model.backbone.drop_path_rate == 0.1

@@ -248,7 +248,7 @@ def test_padded_batch_is_predicted_image_by_image():
 
 
 def test_works_as_a_plain_backbone_for_decode_heads():
-    cfg = Config.fromfile(f'{REPO}/configs/semformer_deit-s.py')
+    cfg = Config.fromfile(f'{REPO}/configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py')
     backbone = dict(cfg.model.backbone, init_cfg=None, out_type='featmap',
                     out_indices=(11, ), img_size=64)
     vit = MODELS.build(backbone)
@@ -257,7 +257,7 @@ def test_works_as_a_plain_backbone_for_decode_heads():
 
 
 def test_paper_configuration_size():
-    cfg = Config.fromfile(f'{REPO}/configs/semformer_deit-s.py')
+    cfg = Config.fromfile(f'{REPO}/configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py')
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
     n = sum(p.numel() for p in model.parameters())
@@ -368,3 +368,44 @@ def test_every_trainable_caae_parameter_gets_a_gradient(recon):
     missing = [n for n, p in caae.named_parameters() if p.requires_grad and p.grad is None]
     assert not missing, missing
     assert caae.with_decoder == bool(recon)
+
+
+@pytest.mark.parametrize('config,pretrained', [
+    ('semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448', 'backbone.'),
+    ('semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224', 'encoder.')])
+def test_voc_configs_use_the_authors_parameter_groups(config, pretrained):
+    """Pretrained weights x1, pretrained others x2 without decay, new weights x10,
+    new others x20 without decay; class tokens count as new (authors' groups)."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = Config.fromfile(f'{REPO}/configs/{config}.py')
+    model_cfg = cfg.model
+    if model_cfg.type == 'SemFormer':
+        model_cfg.backbone.update(arch=VIT, img_size=S, patch_size=P, init_cfg=None,
+                                  num_class_tokens=K)
+        model_cfg.decode_head.update(in_channels=32, num_classes=K, class_dim=D)
+        model_cfg.caae.update(num_classes=K, class_dim=D)
+        model_cfg.caae_checkpoint = None
+    else:
+        model_cfg.encoder.update(arch=VIT, img_size=S, patch_size=P, init_cfg=None)
+        model_cfg.update(num_classes=K, class_dim=D,
+                         decoder=dict(embed_dims=24, num_layers=1, num_heads=2))
+    model = MODELS.build(model_cfg)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    lr, wd = cfg.optim_wrapper.optimizer.lr, cfg.optim_wrapper.optimizer.weight_decay
+    group_of = {id(p): g for g in wrapper.optimizer.param_groups for p in g['params']}
+    expected_mult = dict(pretrained_weight=(1, 1), pretrained_other=(2, 0),
+                         new_weight=(10, 1), new_other=(20, 0))
+    names = dict(model.named_parameters())
+    assert len(group_of) == len(names)  # every trainable parameter, once
+    for name, param in names.items():
+        new = not name.startswith(pretrained) or 'class_tokens' in name \
+            or 'class_pos_embed' in name
+        kind = 'weight' if 'weight' in name.rsplit('.', 1)[-1] else 'other'
+        group = group_of[id(param)]
+        assert group['name'] == f'{"new" if new else "pretrained"}_{kind}', name
+        assert (group['lr'], group['weight_decay']) == pytest.approx(
+            (lr * expected_mult[group['name']][0], wd * expected_mult[group['name']][1]))
+    if model_cfg.type == 'SemFormer':
+        assert group_of[id(model.backbone.class_tokens)]['name'] == 'new_other'
+        assert group_of[id(model.backbone.pos_embed)]['name'] == 'pretrained_other'
+        assert group_of[id(model.decode_head.class_embed_weight)]['name'] == 'new_weight'

@@ -110,7 +110,7 @@ def samples_with_labels(B, K, size, gen):
 def section_stage2(a):
     import torch
     from mmengine.optim import build_optim_wrapper
-    model, cfg = build('configs/semformer_deit-s.py')
+    model, cfg = build('configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py')
     model.caae_input_size = (a.ae_image_size, a.ae_image_size)
     model.train()
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -136,7 +136,7 @@ def section_stage2(a):
 
 def section_cam(a):
     import torch
-    model, _ = build('configs/semformer_deit-s.py')
+    model, _ = build('configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py')
     model.eval()
     model.test_cfg.update(autocast_dtype='bfloat16' if a.dtype == 'bfloat16' else None,
                           keep_plain=False)
@@ -161,7 +161,7 @@ def section_cam(a):
 def section_caae(a):
     import torch
     from mmengine.optim import build_optim_wrapper
-    model, cfg = build('configs/semformer_caae.py')
+    model, cfg = build('configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py')
     model.train()
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     gen = torch.Generator().manual_seed(0)

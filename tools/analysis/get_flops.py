@@ -3,7 +3,7 @@ backbone + head, no CAAE), counted with mmengine's FlopAnalyzer. As in mmseg and
 fvcore, one FLOP = one multiply-add. ``scaled_dot_product_attention`` (which the
 analyzer does not know) is counted as its two matmuls, 2 * B * heads * N^2 * d.
 
-    python tools/analysis/get_flops.py configs/semformer_deit-s.py --shape 448 448
+    python tools/analysis/get_flops.py configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py --shape 448 448
 """
 import argparse
 from math import prod

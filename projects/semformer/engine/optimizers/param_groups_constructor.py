@@ -54,6 +54,8 @@ class PretrainedNewParamGroupsConstructor(DefaultOptimWrapperConstructor):
         if paramwise_cfg:
             raise KeyError(f'unsupported paramwise_cfg keys {sorted(paramwise_cfg)}')
         super().__init__(optim_wrapper_cfg, None)
+        # non-empty, so that the parent's __call__ goes through add_params
+        self.paramwise_cfg = dict(pretrained=self.pretrained, new=self.new)
 
     def group_of(self, name: str) -> str:
         """The group name of parameter ``name``."""

@@ -6,38 +6,16 @@
 # Train transform as timm's ImageNet one that the authors use: RandomResizedCrop
 # (area 0.08-1, bicubic), flip, RandAugment (2 ops, magnitude 9, std 0.5,
 # increasing), random erasing (p 0.25, random pixels); no colour jitter.
-#   bash tools/dist_train.sh configs/mctformer-v2_deit-s.py 8   # 8 GPUs x 8 images
+#   bash tools/dist_train.sh configs/mctformer/mctformer-v2_deit-s_8xb8-10k_voc12aug-224x224.py 8
 # CAMs (validation on VOC train, CAMMetric): class-to-patch attention of the last
 # 3 blocks x the patch CAM, refined by the patch-to-patch attention; scale 1 + flip,
 # as the authors' map generation. Later stages: the pseudo-label configs with
 # `cam_dir` pointing at this model's CAMs.
-_base_ = ['./semformer_deit-s.py']
+_base_ = [
+    '../_base_/models/mctformer_deit-s.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
+]
 crop_size = (224, 224)
-model = dict(
-    _delete_=True,
-    type='MCTformer',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
-    backbone=dict(
-        type='MultiClassTokenViT',
-        num_class_tokens=20,
-        arch='deit-small',
-        img_size=224,
-        patch_size=16,
-        out_type='raw',
-        final_norm=False,
-        drop_path_rate=0.1,
-        init_cfg=dict(type='Pretrained', checkpoint={{_base_.checkpoint}},
-                      prefix='backbone.')),
-    decode_head=dict(type='MCTformerHead', in_channels=384, num_classes=21, patch_cam=True),
-    test_cfg=dict(scales=(1.0, ), flip=True, keep_plain=True, attn_layers=3,
-                  attention_type='fused', patch_attn_refine=True))
 bgr_mean = [103.53, 116.28, 123.675]
 bgr_std = [57.375, 57.12, 58.395]
 train_pipeline = [
@@ -56,12 +34,16 @@ train_pipeline = [
     dict(type='PackImageLabelInputs'),
 ]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+# CAMs scored on VOC train (1,464 images with masks), the dataset base's val split
+val_dataloader = dict(batch_size=1)
+test_dataloader = val_dataloader
+val_evaluator = dict(type='CAMMetric', _delete_=True)
+test_evaluator = val_evaluator
 
 # 60 epochs of 10,582 images at batch 64 = 9,920 iterations, 5 of them warm-up.
 max_iters = 9920
 warmup_iters = 827
 optim_wrapper = dict(
-    _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4 * 64 / 512, weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, custom_keys={
@@ -75,3 +57,4 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 4)
 default_hooks = dict(checkpoint=dict(interval=max_iters // 4))
+custom_hooks = [dict(type='CAMVisualizationHook', num_images=6)]

@@ -1,10 +1,11 @@
 # SemFormer stage 1 (CAAE) on PASCAL VOC 2012 trainaug, the paper's setting (4.1).
-# Total batch 64 = 8 GPUs x 8 images (bash tools/dist_train.sh configs/semformer_caae.py 8);
-# with another GPU count, keep GPUs x train_dataloader.batch_size = 64.
+# Total batch 64 = 8 GPUs x 8 images; with another GPU count keep GPUs x
+# train_dataloader.batch_size = 64.
+#   bash tools/dist_train.sh configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py 8
 # 200 epochs of 10,582 images at batch 64 = 33,100 iterations.
 _base_ = [
-    './_base_/models/caae_deit-b.py', './_base_/datasets/voc12_image_labels.py',
-    './_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
+    '../_base_/models/caae_deit-b.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (224, 224)
 # The authors' augmentation: colour jitter, a uniform upscale of 1-3x, a random

@@ -1,19 +1,19 @@
 # SemFormer stage 2 on MS COCO 2014 train (82,081 images with labels), K = 81: DeiT-S
 # with 81 class tokens, 448 x 448 crops, batch 8 in total, 80,000 iterations (about
 # 7.8 epochs), SGD poly lr 0.005, weight decay 5e-4: the VOC config
-# (configs/semformer_deit-s.py) with the dataset, K and the length changed.
+# (semformer_deit-s_1xb8-26k_voc12aug-448x448.py) with the dataset, K and the length changed.
 # Reported on COCO: nothing; SemFormer has no COCO result (its code and paper are
 # VOC only). Length and crop follow ToCo's COCO setting (80k iterations, batch
 # 2 x 4 GPUs = 8, crop 448; 42.2 mIoU on val with ViT-B), which matches SemFormer's
 # own batch 8 and crop 448.
 #   python tools/dataset_converters/coco_wsss.py data/coco2014
-#   bash tools/dist_train.sh configs/semformer_caae_coco14.py 8    # stage 1, K = 81
-#   bash tools/dist_train.sh configs/semformer_deit-s_coco14.py 1  # 1 GPU x 8 images
+#   bash tools/dist_train.sh configs/semformer/caae_deit-b-d_8xb8-100k_coco14-224x224.py 8    # stage 1, K = 81
+#   bash tools/dist_train.sh configs/semformer/semformer_deit-s_1xb8-80k_coco14-448x448.py 1  # 1 GPU x 8 images
 # Validation: CAMs (CAMMetric) on the first 5,000 val images, as ToCo's val_part;
 # tools/test.py scores all 40,137 val images.
-_base_ = ['./semformer_deit-s.py']
+_base_ = ['./semformer_deit-s_1xb8-26k_voc12aug-448x448.py']
 data_root = 'data/coco2014'
-caae_checkpoint = 'work_dirs/semformer_caae_coco14/iter_100000.pth'
+caae_checkpoint = 'work_dirs/caae_deit-b-d_8xb8-100k_coco14-224x224/iter_100000.pth'
 model = dict(
     backbone=dict(num_class_tokens=81),
     decode_head=dict(num_classes=81),

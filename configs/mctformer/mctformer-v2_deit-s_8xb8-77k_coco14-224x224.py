@@ -2,16 +2,16 @@
 # foreground class tokens (K = 81 with background), 224 x 224 crops, batch 64 in
 # total, 60 epochs, AdamW lr 5e-4 x 64 / 512, weight decay 0.05, cosine after 5
 # warm-up epochs: the authors' run_coco.sh (added 2022-10-16, when main.py defaulted
-# to 60 epochs and input 224) on the VOC config (configs/mctformer-v2_deit-s.py),
+# to 60 epochs and input 224) on the VOC config (mctformer-v2_deit-s_8xb8-10k_voc12aug-224x224.py),
 # with the dataset, K and the length changed.
 # Reported on COCO: MCTformer 42.0 mIoU on COCO 2014 val, after PSA refinement and
 # segmentation retraining (paper; quoted in MCTformer issue #25); the authors' repo
 # only trains and generates maps for COCO.
 #   python tools/dataset_converters/coco_wsss.py data/coco2014
-#   bash tools/dist_train.sh configs/mctformer-v2_deit-s_coco14.py 8  # 8 GPUs x 8
+#   bash tools/dist_train.sh configs/mctformer/mctformer-v2_deit-s_8xb8-77k_coco14-224x224.py 8  # 8 GPUs x 8
 # Validation: CAMs (CAMMetric) on the first 5,000 val images, as ToCo's val_part;
 # tools/test.py scores all 40,137 val images.
-_base_ = ['./mctformer-v2_deit-s.py']
+_base_ = ['./mctformer-v2_deit-s_8xb8-10k_voc12aug-224x224.py']
 data_root = 'data/coco2014'
 model = dict(
     backbone=dict(num_class_tokens=80),

@@ -3,13 +3,13 @@
 # with the boundary AffinityNet (beta 10, 2^8 steps, radius 5, maps times 1 - edge
 # at stride 4, divided by their global maximum), background score 0.25, one
 # dense-CRF iteration; PNGs in data/VOCdevkit/VOC2012/PseudoLabels/rw-crf for
-# configs/semformer_deeplabv3plus.py. The PSA walk (beta 8, 2^8 steps over the PSA
-# AffinityNet of configs/affinitynet-psa_r50_voc12aug.py) is `RandomWalk`.
-#   python tools/test.py configs/pseudo-label_rw-crf.py
-_base_ = ['./pseudo-label_seeds.py', './_base_/models/affinitynet_r50.py']
+# configs/deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-pseudo-label-512x512.py. The PSA walk (beta 8, 2^8 steps over the PSA
+# AffinityNet of configs/affinitynet/affinitynet-psa_r50_4xb2-10k_voc12aug-448x448.py) is `RandomWalk`.
+#   python tools/test.py configs/pseudo_label/rw-crf_affinitynet-r50_voc12aug.py
+_base_ = ['./seeds-crf_semformer_voc12aug.py', '../_base_/models/affinitynet_r50.py']
 random_walk = dict(
     type='BoundaryRandomWalk', affinity_net={{_base_.boundary_affinity_net}},
-    checkpoint='work_dirs/affinitynet_r50_voc12aug/iter_990.pth', beta=10.0,
+    checkpoint='work_dirs/affinitynet_r50_4xb8-1k_voc12aug-512x512/iter_990.pth', beta=10.0,
     exp_times=8, radius=5)
 crf = dict(
     type='DenseCRF', iterations=1, gaussian_sxy=3, gaussian_compat=3,

@@ -1,17 +1,17 @@
 # Stage 4b on PASCAL VOC, as SemFormer's authors run it (train_affinitynet.py): the
 # boundary-style AffinityNet (IRN's edge branch on a frozen ResNet-50 with fixed
 # BatchNorm; configs/_base_/models/affinitynet_r50.py) trained on the trainaug
-# seeds (configs/pseudo-label_seeds.py): batch 32 (4 GPUs x 8), 3 epochs (990
+# seeds (configs/pseudo_label/seeds-crf_semformer_voc12aug.py): batch 32 (4 GPUs x 8), 3 epochs (990
 # iterations), SGD lr 0.1 (Nesterov), weight decay 1e-4, poly power 0.9, 512 crops
 # of images whose long side is drawn from 320-640, colour jitter, flip. The
 # authors' optimizer ran with momentum 1e-4 (their weight decay passed into SGD's
 # momentum slot); set optimizer.momentum=1e-4 to reproduce that. The paper's 73.2
 # pseudo-mask mIoU comes from this chain (the authors' code); the PSA network is
-# the alternative in configs/affinitynet-psa_r50_voc12aug.py.
-#   bash tools/dist_train.sh configs/affinitynet_r50_voc12aug.py 4   # 4 GPUs x 8
+# the alternative in configs/affinitynet/affinitynet-psa_r50_4xb2-10k_voc12aug-448x448.py.
+#   bash tools/dist_train.sh configs/affinitynet/affinitynet_r50_4xb8-1k_voc12aug-512x512.py 4   # 4 GPUs x 8
 _base_ = [
-    './_base_/models/affinitynet_r50.py', './_base_/datasets/voc12_image_labels.py',
-    './_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
+    '../_base_/models/affinitynet_r50.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
 model = {{_base_.boundary_affinity_net}}
 crop_size = (512, 512)

@@ -1,13 +1,13 @@
 # SemFormer stage 1 (CAAE) on MS COCO 2014 train (82,081 images with labels), K = 81.
 # SemFormer has no COCO setting or result (its code and paper are VOC only); this
-# is the VOC config (configs/semformer_caae.py) with the dataset, K and the length
+# is the VOC config (caae_deit-b-d_8xb8-33k_voc12aug-224x224.py) with the dataset, K and the length
 # changed. Length: the VOC-to-COCO ratio of the stage-2 schedule (26,460 -> 80,000
 # iterations, ToCo's COCO length) applied to the VOC CAAE's 33,100 iterations:
 # 100,000 iterations at batch 64 (about 78 epochs of COCO).
 #   python tools/dataset_converters/coco_wsss.py data/coco2014
-#   bash tools/dist_train.sh configs/semformer_caae_coco14.py 8   # 8 GPUs x 8 images
+#   bash tools/dist_train.sh configs/semformer/caae_deit-b-d_8xb8-100k_coco14-224x224.py 8   # 8 GPUs x 8 images
 # Validation: the CAAE as a multi-label classifier on the first 5,000 val images.
-_base_ = ['./semformer_caae.py']
+_base_ = ['./caae_deit-b-d_8xb8-33k_voc12aug-224x224.py']
 data_root = 'data/coco2014'
 model = dict(num_classes=81)
 train_dataloader = dict(

@@ -1,12 +1,12 @@
 # Stage 4b on PASCAL VOC, the PSA alternative (Ahn and Kwak 2018): an AffinityNet
-# whose affinities are feature distances, on the trainaug seeds (configs/pseudo-
-# label_seeds.py), 448 crops, batch 8 (4 GPUs x 2), about 8 epochs (10,580
+# whose affinities are feature distances, on the trainaug seeds (configs/pseudo_label/
+# seeds-crf_semformer_voc12aug.py), 448 crops, batch 8 (4 GPUs x 2), about 8 epochs (10,580
 # iterations), SGD poly 0.01 with the new layers at 10x, as PSA. The authors'
-# network is the default one (configs/affinitynet_r50_voc12aug.py).
-#   bash tools/dist_train.sh configs/affinitynet-psa_r50_voc12aug.py 4   # 4 GPUs x 2
+# network is the default one (configs/affinitynet/affinitynet_r50_4xb8-1k_voc12aug-512x512.py).
+#   bash tools/dist_train.sh configs/affinitynet/affinitynet-psa_r50_4xb2-10k_voc12aug-448x448.py 4   # 4 GPUs x 2
 _base_ = [
-    './_base_/models/affinitynet_r50.py', './_base_/datasets/voc12_image_labels.py',
-    './_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
+    '../_base_/models/affinitynet_r50.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
 model = {{_base_.affinity_net}}
 crop_size = (448, 448)

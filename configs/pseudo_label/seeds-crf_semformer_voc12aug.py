@@ -4,9 +4,9 @@
 # kept, its background only where the second agrees, 255 (ignore) elsewhere.
 # IRN's confident regions for other maps: bg_threshold=0.30,
 # confident_bg_threshold=0.05, combine='agree'.
-#   python tools/test.py configs/pseudo-label_seeds.py
+#   python tools/test.py configs/pseudo_label/seeds-crf_semformer_voc12aug.py
 _base_ = [
-    './_base_/datasets/voc12_image_labels.py', 'mmseg::_base_/default_runtime.py'
+    '../_base_/datasets/voc12_image_labels.py', 'mmseg::_base_/default_runtime.py'
 ]
 data_root = 'data/VOCdevkit/VOC2012'
 cam_dir = data_root + '/CAMs/semformer'
