@@ -17,7 +17,7 @@ import os.path as osp
 import shutil
 import time
 
-from semformer.datasets.synthetic import (CLUTTER, WORLDS, contact_sheet,
+from semformer.datasets.synthetic import (CLUTTER, TEXTURES, WORLDS, contact_sheet,
                                           make_synthetic_voc)
 
 
@@ -37,6 +37,8 @@ def parse_args():
     parser.add_argument('--radius', type=float, nargs=2, default=(0.14, 0.3),
                         metavar=('MIN', 'MAX'),
                         help='object radius as a fraction of the image side')
+    parser.add_argument('--textures', nargs='+', choices=TEXTURES, default=list(TEXTURES),
+                        help='texture kinds of the objects')
     parser.add_argument('--force', action='store_true', help='rewrite the tree')
     return parser.parse_args()
 
@@ -47,7 +49,7 @@ def main():
     settings = dict(seed=args.seed, num_train=args.num_train, num_val=args.num_val,
                     size=args.size, clutter=args.clutter, classes=list(WORLDS[args.world]),
                     world=args.world, objects=list(args.objects),
-                    radius=list(args.radius))
+                    radius=list(args.radius), object_textures=list(args.textures))
     marker = osp.join(root, 'synthetic.json')
     if not args.force and osp.isfile(marker):
         with open(marker) as f:
@@ -60,7 +62,8 @@ def main():
     make_synthetic_voc(args.out, seed=args.seed, num_train=args.num_train,
                        num_val=args.num_val, size=args.size, clutter=args.clutter,
                        world=args.world, min_objects=args.objects[0],
-                       max_objects=args.objects[1], radius_range=tuple(args.radius))
+                       max_objects=args.objects[1], radius_range=tuple(args.radius),
+                       object_textures=tuple(args.textures))
     sheet = contact_sheet(root, osp.join(args.out, 'contact_sheet.png'))
     print(f'wrote {args.num_train} train + {args.num_val} val images to {root} in '
           f'{time.time() - t0:.1f} s; contact sheet: {sheet}')

@@ -40,12 +40,15 @@ CLUTTER = {'low': (0.25, (0, 2)), 'medium': (0.5, (2, 5)), 'high': (0.8, (4, 9))
 MIN_VISIBLE = 0.6  # every object keeps at least this fraction of its area visible
 
 
-def _texture(rng, size, contrast=1.0):
-    """A random (size, size, 3) float texture in [0, 1]."""
+TEXTURES = ('solid', 'stripes', 'checker', 'blotches', 'gradient')
+
+
+def _texture(rng, size, contrast=1.0, kinds=TEXTURES):
+    """A random (size, size, 3) float texture in [0, 1] of one of ``kinds``."""
     c1 = rng.uniform(0, 1, 3)
     c2 = np.clip(c1 + contrast * rng.uniform(-0.8, 0.8, 3), 0, 1)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
-    kind = rng.integers(0, 5)
+    kind = TEXTURES.index(kinds[rng.integers(0, len(kinds))])
     if kind == 0:  # solid
         t = np.zeros((size, size))
     elif kind == 1:  # stripes
@@ -71,7 +74,7 @@ def _texture(rng, size, contrast=1.0):
 
 
 def render_sample(rng, size=64, clutter='low', max_objects=3, classes=SHAPE_CLASSES,
-                  min_objects=1, radius_range=(0.14, 0.3)):
+                  min_objects=1, radius_range=(0.14, 0.3), object_textures=TEXTURES):
     """Render one image.
 
     Args:
@@ -85,6 +88,8 @@ def render_sample(rng, size=64, clutter='low', max_objects=3, classes=SHAPE_CLAS
             ``SHAPE_CLASSES``.
         radius_range (tuple[float]): object radius as a fraction of ``size``.
             Defaults to (0.14, 0.3).
+        object_textures (sequence[str]): the texture kinds objects are drawn
+            with. Defaults to all of ``TEXTURES``.
 
     Returns:
         tuple: ``img`` (size, size, 3) uint8, ``mask`` (size, size) uint8 with class
@@ -123,7 +128,7 @@ def render_sample(rng, size=64, clutter='low', max_objects=3, classes=SHAPE_CLAS
         owner = new_owner
         areas.append(m.sum())
         objects.append(cls)
-        tex = _texture(rng, size)
+        tex = _texture(rng, size, kinds=object_textures)
         img = np.where(m[..., None], tex, img)
         mask[m] = cls
     out = []
@@ -169,7 +174,7 @@ WORLDS = {
 
 def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
                        clutter='low', progress=True, world='wsss', min_objects=1,
-                       max_objects=3, radius_range=(0.14, 0.3)):
+                       max_objects=3, radius_range=(0.14, 0.3), object_textures=TEXTURES):
     """Write a synthetic world as ``out_dir/VOC2012`` in the VOC layout.
 
     Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette),
@@ -191,6 +196,8 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
         min_objects (int), max_objects (int): objects per image. Defaults to 1, 3.
         radius_range (tuple[float]): object radius as a fraction of ``size``.
             Defaults to (0.14, 0.3).
+        object_textures (sequence[str]): the texture kinds objects are drawn
+            with. Defaults to all of ``TEXTURES``.
 
     Returns:
         str: the ``VOC2012`` directory.
@@ -212,7 +219,7 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
             img_id = f'{split}_{seed:04d}_{i:05d}'
             rng = np.random.default_rng([seed, split_id, i])
             img, mask, objects = render_sample(rng, size, clutter, max_objects, classes,
-                                               min_objects, radius_range)
+                                               min_objects, radius_range, object_textures)
             Image.fromarray(img).save(osp.join(root, 'JPEGImages', img_id + '.jpg'),
                                       quality=95)
             palette_png(mask).save(osp.join(root, 'SegmentationClass', img_id + '.png'))
@@ -233,7 +240,8 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
         json.dump(dict(seed=seed, num_train=num_train, num_val=num_val, size=size,
                        clutter=clutter, classes=classes, world=world,
                        objects=[min_objects, max_objects],
-                       radius=list(radius_range)), f, indent=1)
+                       radius=list(radius_range),
+                       object_textures=list(object_textures)), f, indent=1)
     return root
 
 
