@@ -14,7 +14,7 @@ from conftest import REPO
 from semformer.datasets.coco_wsss import (COCO_CLASSES, coco_category_map,
                                           coco_classes, coco_labels, coco_mask,
                                           convert_coco_split)
-from semformer.datasets.voc_image_label import read_label_file
+from semformer.datasets.label_files import read_label_file
 
 pytest.importorskip('pycocotools')
 from pycocotools.coco import COCO  # noqa: E402

@@ -13,7 +13,7 @@ from PIL import Image
 from semformer.datasets.checks import DatasetCheckError, check_image_label_dataset
 from semformer.datasets.image_label_folder import ImageLabelFolderDataset
 from semformer.datasets.synthetic import palette_png, voc_palette
-from semformer.datasets.voc_image_label import write_label_file
+from semformer.datasets.label_files import write_label_file
 
 # classes.txt order on purpose not sorted, to tell it from the XML-inferred order
 CLASSES = ('background', 'kite', 'moon', 'apple')

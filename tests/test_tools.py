@@ -176,3 +176,50 @@ def test_stage2_without_the_caae_checkpoint_is_a_clear_error(synthetic_root, tmp
         cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0
     assert 'none.pth' in proc.stderr and 'train stage 1 first' in proc.stderr
+
+
+def _test_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('semformer_test_tool',
+                                                  osp.join(REPO, 'tools/test.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_out_and_show_dir_work_or_refuse_for_every_config():
+    """`tools/test.py --out` and `--show-dir` on every runnable config: a place to
+    write the predictions, or a clear refusal (image classifiers)."""
+    import argparse
+    import glob
+    from mmengine.config import Config
+    tool = _test_tool()
+    configs = [p for p in sorted(glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                                           recursive=True)) if '_base_' not in p]
+    outcomes = {}
+    for path in configs:
+        cfg = Config.fromfile(path)
+        if cfg.get('test_evaluator') is None:  # training-only configs (AffinityNet)
+            continue
+        types = tool.evaluator_types(cfg)
+        try:
+            tool.set_output(cfg, '/tmp/out')
+            args = argparse.Namespace(show=False, show_dir='/tmp/show', wait_time=0)
+            tool.enable_visualization(cfg, args)
+        except SystemExit as e:
+            assert 'ImageLabelMetric' in types, (path, str(e))
+            assert 'image classifier' in str(e) or 'write no predictions' in str(e)
+            outcomes[path] = 'refused'
+            continue
+        if cfg.get('test_cfg', {}).get('type') == 'ResumableTestLoop':
+            assert cfg.test_cfg.out_dir == '/tmp/out'
+        else:
+            evaluators = cfg.test_evaluator
+            evaluators = evaluators if isinstance(evaluators, list) else [evaluators]
+            assert [e.output_dir for e in evaluators if e.type == 'IoUMetric'] == ['/tmp/out']
+        assert cfg.default_hooks.visualization.draw
+        assert cfg.visualizer.save_dir == '/tmp/show'
+        outcomes[path] = 'ok'
+    assert 'refused' in outcomes.values() and 'ok' in outcomes.values()
+    cams = osp.join(REPO, 'configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py')
+    assert outcomes[cams] == 'ok'

@@ -46,11 +46,22 @@ def parse_args():
     return args
 
 
+def evaluator_types(cfg):
+    evaluator = cfg.test_evaluator
+    items = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
+    return [e.get('type') for e in items]
+
+
 def enable_visualization(cfg, args):
+    """Paint ``pred_sem_seg`` with mmseg's SegVisualizationHook (added if missing)."""
+    if 'ImageLabelMetric' in evaluator_types(cfg):
+        raise SystemExit('--show/--show-dir: this config evaluates an image classifier, '
+                         'which predicts no segmentation to paint')
+    if cfg.get('default_hooks') is None:
+        cfg.default_hooks = dict()
     hooks = cfg.default_hooks
     if 'visualization' not in hooks:
-        raise RuntimeError('--show/--show-dir need a `visualization` hook in '
-                           'default_hooks (mmseg SegVisualizationHook)')
+        hooks.visualization = dict(type='SegVisualizationHook')
     hooks.visualization.draw = True
     if args.show:
         hooks.visualization.show = True
@@ -58,6 +69,27 @@ def enable_visualization(cfg, args):
     if args.show_dir:
         cfg.visualizer.save_dir = args.show_dir
     return cfg
+
+
+def set_output(cfg, out):
+    """``--out``: segmentation maps through IoUMetric's ``output_dir``; CAMs and
+    pseudo labels as one file per image through ``ResumableTestLoop``."""
+    types = evaluator_types(cfg)
+    loop = cfg.get('test_cfg') or {}
+    if loop.get('type') == 'ResumableTestLoop':
+        loop['out_dir'] = out
+    elif 'IoUMetric' in types:  # single-stage methods also score their CAMs
+        evaluators = cfg.test_evaluator
+        for e in (evaluators if isinstance(evaluators, (list, tuple)) else [evaluators]):
+            if e.get('type') == 'IoUMetric':
+                e['output_dir'] = out
+                e['keep_results'] = True
+    elif types == ['CAMMetric']:  # the maps of a CAM model, one .npz per image
+        cfg.test_cfg = dict(type='ResumableTestLoop', save='cams', out_dir=out)
+    else:
+        raise SystemExit(f'--out: the evaluator(s) {types} of this config write no '
+                         'predictions; --out works with segmentation (IoUMetric), CAM '
+                         '(CAMMetric) and pseudo-label (ResumableTestLoop) configs')
 
 
 def main():
@@ -84,8 +116,7 @@ def main():
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     if args.out is not None:
-        cfg.test_evaluator['output_dir'] = args.out
-        cfg.test_evaluator['keep_results'] = True
+        set_output(cfg, args.out)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     if args.metrics_json and is_main_process():

@@ -25,7 +25,7 @@ import time
 from semformer.datasets.coco_wsss import (COCO_SPLITS, coco_classes,
                                           convert_coco_split, write_split_file)
 from semformer.datasets.image_label_folder import write_classes_file
-from semformer.datasets.voc_image_label import read_label_file, write_label_file
+from semformer.datasets.label_files import read_label_file, write_label_file
 
 
 def parse_args(argv=None):

@@ -2,11 +2,11 @@ from .checks import DatasetCheckError, check_image_label_dataset
 from .coco_wsss import (COCO_CLASSES, COCOImageLabelDataset, coco_classes, coco_labels,
                         coco_mask)
 from .image_label_folder import ImageLabelFolderDataset
+from .label_files import labels_from_mask, labels_from_xml, read_label_file, write_label_file
 from .synthetic import PRETRAIN_CLASSES, SHAPE_CLASSES, make_synthetic_voc
 from .transforms import LoadCAMs, PackImageLabelInputs, RandomRescale
 from .voc_image_label import (VOC_CLASSES, SyntheticPretrainDataset, SyntheticShapeDataset,
-                              VOCImageLabelDataset, labels_from_mask, labels_from_xml,
-                              read_label_file, write_label_file)
+                              VOCImageLabelDataset)
 
 __all__ = [
     'VOCImageLabelDataset', 'ImageLabelFolderDataset', 'COCOImageLabelDataset',

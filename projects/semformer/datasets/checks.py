@@ -13,7 +13,7 @@ from PIL import Image
 
 from .image_label_folder import (CLASSES_FILE, SPLIT_DIR, _under, read_split_ids,
                                  resolve_classes, split_file_path)
-from .voc_image_label import labels_from_mask, labels_from_xml, read_label_file
+from .label_files import labels_from_mask, labels_from_xml, read_label_file
 
 PerSplit = Union[str, Mapping[str, str], None]
 

@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .label_files import write_label_file
 from .shapes import PRETRAIN_SHAPES, WSSS_SHAPES, shape_mask
 
 SHAPE_CLASSES = ('background', ) + WSSS_SHAPES
@@ -204,7 +205,6 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
     """
     from tqdm import tqdm
 
-    from .voc_image_label import write_label_file
     classes = WORLDS[world]
     root = osp.join(out_dir, 'VOC2012')
     for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
