@@ -35,3 +35,57 @@ def test_dataset_configs_build(name, voc_root, synthetic_root):
     out = train_ds[0]
     crop = cfg.crop_size
     assert out['inputs'].shape[1] <= crop[0] and out['inputs'].shape[2] <= crop[1]
+
+
+def test_voc_pseudo_label_configs_are_the_authors():
+    """Seeds at 0.11 / 0.15 keeping the foreground; the boundary random walk (beta
+    10, 2^8 steps, radius 5), background 0.25, one CRF iteration."""
+    seeds = Config.fromfile(osp.join(REPO, 'configs/pseudo_label/seeds-crf_semformer_voc12aug.py'))
+    assert (seeds.model.bg_threshold, seeds.model.confident_bg_threshold,
+            seeds.model.combine) == (0.11, 0.15, 'foreground')
+    rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label/rw-crf_affinitynet-r50_voc12aug.py'))
+    walk, crf = rw.model.refiners
+    assert walk.type == 'BoundaryRandomWalk'
+    assert (walk.beta, walk.exp_times, walk.radius) == (10.0, 8, 5)
+    assert walk.affinity_net.type == 'BoundaryAffinityNet' and walk.affinity_net.radius == 10
+    assert rw.model.bg_threshold == 0.25 and crf.iterations == 1
+    aff = Config.fromfile(osp.join(REPO, 'configs/affinitynet/affinitynet_r50_4xb8-1k_voc12aug-512x512.py'))
+    assert aff.train_dataloader.batch_size * 4 == 32 and aff.max_iters == 990
+    assert (aff.optim_wrapper.optimizer.lr, aff.optim_wrapper.optimizer.weight_decay) == (0.1, 1e-4)
+
+
+def test_voc_caae_crops_lie_inside_the_image(voc_root):
+    """The authors' CAAE augmentation: every 224 crop is cut from the (upscaled)
+    image, so no zero padding enters the class embeddings."""
+    import numpy as np
+    from mmengine.dataset import Compose
+    from PIL import Image
+    cfg = Config.fromfile(osp.join(REPO, 'configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py'))
+    assert [t['type'] for t in cfg.train_pipeline][1:5] == [
+        'TorchvisionColorJitter', 'RandomRescale', 'mmpretrain.RandomResizedCrop', 'RandomFlip']
+    path = osp.join(voc_root, 'JPEGImages', 'flat.png')
+    Image.fromarray(np.full((30, 40, 3), 200, np.uint8)).save(path)
+    pipeline = Compose(cfg.train_pipeline)
+    for _ in range(20):
+        out = pipeline(dict(img_path=path, gt_image_labels=np.zeros(21, np.float32)))
+        assert out['inputs'].shape == (3, 224, 224)
+        assert out['inputs'].min() > 0  # colour jitter moves 200, never to 0
+
+
+def test_colour_jitter_keeps_the_image_and_handles_negative_hue():
+    """TorchvisionColorJitter: BGR in, BGR out, uint8; hue shifts of both signs
+    (mmcv's adjust_hue overflows for negative ones under numpy 2)."""
+    import numpy as np
+    import torch
+    from mmseg.registry import TRANSFORMS
+    img = np.zeros((8, 8, 3), np.uint8)
+    img[..., 2] = 200  # red in BGR
+    same = TRANSFORMS.build(dict(type='TorchvisionColorJitter', brightness=0, contrast=0,
+                                 saturation=0, hue=0))
+    assert np.array_equal(same.transform(dict(img=img.copy()))['img'], img)
+    jitter = TRANSFORMS.build(dict(type='TorchvisionColorJitter', hue=0.1))
+    torch.manual_seed(0)
+    for _ in range(20):
+        out = jitter.transform(dict(img=img.copy()))['img']
+        assert out.dtype == np.uint8 and out.shape == img.shape
+        assert out[..., 2].mean() > out[..., 0].mean()  # still reddish

@@ -21,7 +21,7 @@ train_pipeline = [
     # long side uniformly in [320, 640]
     dict(type='RandomResize', scale=(640, 640), ratio_range=(0.5, 1.0), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='mmpretrain.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
+    dict(type='TorchvisionColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
          hue=0.1),
     dict(type='RandomCrop', crop_size=crop_size),  # padded to 512 by the preprocessor
     dict(type='PackSegInputs'),

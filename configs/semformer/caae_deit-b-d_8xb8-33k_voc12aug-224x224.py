@@ -14,7 +14,7 @@ crop_size = (224, 224)
 # reconstruction target.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='mmpretrain.ColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
+    dict(type='TorchvisionColorJitter', brightness=0.3, contrast=0.3, saturation=0.3,
          hue=0.1),
     dict(type='RandomRescale', ratio_range=(1.0, 3.0)),
     dict(type='mmpretrain.RandomResizedCrop', scale=crop_size[0],

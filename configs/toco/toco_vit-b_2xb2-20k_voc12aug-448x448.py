@@ -86,7 +86,7 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomApply',
-         transforms=[dict(type='mmpretrain.ColorJitter', brightness=0.4, contrast=0.4,
+         transforms=[dict(type='TorchvisionColorJitter', brightness=0.4, contrast=0.4,
                           saturation=0.2, hue=0.1)],
          prob=0.8),
     dict(type='mmpretrain.RandomGrayscale', prob=0.2, keep_channels=True,

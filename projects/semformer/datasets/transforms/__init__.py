@@ -1,5 +1,6 @@
 from .formatting import PackImageLabelInputs
 from .geometric import RandomRescale
 from .loading import LoadCAMs
+from .photometric import TorchvisionColorJitter
 
-__all__ = ['PackImageLabelInputs', 'LoadCAMs', 'RandomRescale']
+__all__ = ['PackImageLabelInputs', 'LoadCAMs', 'RandomRescale', 'TorchvisionColorJitter']
