@@ -22,9 +22,19 @@ NET = dict(
 
 def test_path_points_by_hand():
     assert path_points(0, 3) == [(0, 0), (0, 1), (0, 2), (0, 3)]
-    assert path_points(2, -2) == [(0, 0), (1, -1), (2, -2)]
-    # n = 4: k / 4 * (2, 4) -> (0, 0), (0.5, 1), (1, 2), (1.5, 3), (2, 4), rounded half to even
-    assert path_points(2, 4) == [(0, 0), (0, 1), (1, 2), (2, 3), (2, 4)]
+    # a diagonal step also passes the two pixels beside it (distance 1/sqrt(2) < 1)
+    assert sorted(path_points(1, 1)) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    # (1, 2): |x - 2y|^2 < 5 keeps all but (1, 0) and (0, 2)... by hand:
+    # (0,0) 0, (0,1) 1, (0,2) 4, (1,0) 4, (1,1) 1, (1,2) 0 -> all 6 are < 5
+    assert sorted(path_points(1, 2)) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    # (2, 1): |2x - y|^2 < 5: (0,0) 0, (1,0) 1, (2,0) 4, (0,1) 4, (1,1) 1, (2,1) 0 -> all
+    assert len(path_points(2, 1)) == 6
+    # (3, 1): |3x - y|^2 < 10 drops (0, 1) (9 < 10 keeps it) ... (3, 0) 9 kept
+    assert sorted(path_points(3, 1)) == sorted(
+        (y, x) for y in range(4) for x in range(2) if (3 * x - y)**2 < 10)
+    # symmetric in sign
+    assert sorted(path_points(2, -2)) == sorted((y, -x) for y, x in path_points(2, 2))
+    assert path_points(2, 4)[0] == (0, 0) and path_points(2, 4)[-1] == (2, 4)
 
 
 def test_path_max_sees_a_wall_between_the_two_pixels():
@@ -34,6 +44,7 @@ def test_path_max_sees_a_wall_between_the_two_pixels():
     assert m.shape == (1, 5, 4)
     assert m[0, 0].tolist() == pytest.approx([0.0, 0.9, 0.9, 0.9])
     m = path_max(edge, 1, -1)  # pairs (y, x) - (y + 1, x - 1): x = 1..5
+    # the path of (y, x) also holds (y, x - 1) and (y + 1, x): columns x - 1 and x
     assert m[0, 0].tolist() == pytest.approx([0.0, 0.0, 0.9, 0.9, 0.0])
 
 
@@ -70,9 +81,10 @@ def test_loss_against_a_hand_computation_and_gradients():
                     a, c = lab[b, y, x].item(), lab[b, y1, x1].item()
                     if 255 in (a, c):
                         continue
-                    n = max(abs(dy), abs(dx))
-                    path = {(y + round(k * dy / n), x + round(k * dx / n))
-                            for k in range(n + 1)}
+                    path = {(y + py, x + px)
+                            for py in range(min(0, dy), max(0, dy) + 1)
+                            for px in range(min(0, dx), max(0, dx) + 1)
+                            if (dy * px - dx * py)**2 < dy * dy + dx * dx}
                     aff = 1 - max(edge[b, p, q].item() for p, q in path)
                     if a != c:
                         terms['neg'].append(-torch.log(torch.tensor(1 + 1e-5 - aff)))

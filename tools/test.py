@@ -20,7 +20,9 @@ def parse_args():
         'PseudoLabelGenerator)')
     parser.add_argument('--work-dir', help='the dir to save the evaluation metrics')
     parser.add_argument(
-        '--out', help='directory where the evaluator writes the predictions')
+        '--out', help='directory for the predictions: segmentation maps (IoUMetric), '
+        'or one file per image for CAM and pseudo-label configs (CAMs are scored as '
+        'stored, 8-bit)')
     parser.add_argument('--show', action='store_true', help='show predictions')
     parser.add_argument(
         '--show-dir', help='directory where painted predictions are saved')
@@ -47,7 +49,9 @@ def parse_args():
 
 
 def evaluator_types(cfg):
-    evaluator = cfg.test_evaluator
+    evaluator = cfg.get('test_evaluator')
+    if evaluator is None:
+        return []
     items = evaluator if isinstance(evaluator, (list, tuple)) else [evaluator]
     return [e.get('type') for e in items]
 
@@ -85,7 +89,9 @@ def set_output(cfg, out):
                 e['output_dir'] = out
                 e['keep_results'] = True
     elif types == ['CAMMetric']:  # the maps of a CAM model, one .npz per image
-        cfg.test_cfg = dict(type='ResumableTestLoop', save='cams', out_dir=out)
+        # (scored as stored, quantised to 8 bits: the metrics can differ slightly)
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, type='ResumableTestLoop',
+                            save='cams', out_dir=out)
     else:
         raise SystemExit(f'--out: the evaluator(s) {types} of this config write no '
                          'predictions; --out works with segmentation (IoUMetric), CAM '

@@ -3,6 +3,9 @@
 # seeds-crf_semformer_voc12aug.py), 448 crops, batch 8 (4 GPUs x 2), about 8 epochs (10,580
 # iterations), SGD poly 0.01 with the new layers at 10x, as PSA. The authors'
 # network is the default one (configs/affinitynet/affinitynet_r50_4xb8-1k_voc12aug-512x512.py).
+# PSA trains on confident regions with an ignore band: make its seeds with
+# --cfg-options model.bg_threshold=0.30 model.confident_bg_threshold=0.05 on the seeds
+# config (the authors' 0.11 / 0.15 leave almost no band).
 #   bash tools/dist_train.sh configs/affinitynet/affinitynet-psa_r50_4xb2-10k_voc12aug-448x448.py 4   # 4 GPUs x 2
 _base_ = [
     '../_base_/models/affinitynet_r50.py', '../_base_/datasets/voc12_image_labels.py',

@@ -2,8 +2,8 @@
 # maps, as SemFormer's authors make them (make_affinity_labels.py): two dense-CRF
 # labellings with background scores 0.11 and 0.15; the first one's foreground is
 # kept, its background only where the second agrees, 255 (ignore) elsewhere.
-# IRN's confident regions for other maps: bg_threshold=0.30,
-# confident_bg_threshold=0.05, combine='agree'.
+# IRN's values for other maps (same rule): bg_threshold=0.30,
+# confident_bg_threshold=0.05.
 #   python tools/test.py configs/pseudo_label/seeds-crf_semformer_voc12aug.py
 _base_ = [
     '../_base_/datasets/voc12_image_labels.py', 'mmseg::_base_/default_runtime.py'

@@ -5,6 +5,7 @@ from mmengine.model import BaseModel, ModuleList
 from mmpretrain.models.backbones.vision_transformer import TransformerEncoderLayer
 from mmseg.registry import MODELS
 
+from .losses import with_defaults
 
 
 @MODELS.register_module()
@@ -33,8 +34,9 @@ class ClassAwareAutoEncoder(BaseModel):
         decoder (dict | None): ``embed_dims``, ``num_layers``, ``num_heads`` of the
             decoder; None (or a reconstruction loss of weight 0) trains without
             reconstruction and builds no decoder.
-        loss_ss (dict): Defaults to ``SemanticSimilarityLoss``, weight 1.
-        loss_recon (dict): Defaults to ``ReconstructionLoss``, weight 1.
+        loss_ss (dict, optional): Defaults to ``SemanticSimilarityLoss``, weight 1.
+        loss_recon (dict, optional): Defaults to ``ReconstructionLoss``, weight 1.
+            A dict without ``type`` updates the default.
     """
 
     def __init__(self,
@@ -43,8 +45,8 @@ class ClassAwareAutoEncoder(BaseModel):
                  class_dim=256,
                  reduction='sum',
                  decoder=dict(embed_dims=768, num_layers=8, num_heads=12),
-                 loss_ss=dict(type='SemanticSimilarityLoss', loss_weight=1.0),
-                 loss_recon=dict(type='ReconstructionLoss', loss_weight=1.0),
+                 loss_ss=None,
+                 loss_recon=None,
                  data_preprocessor=None,
                  init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -61,8 +63,10 @@ class ClassAwareAutoEncoder(BaseModel):
         d = self.encoder.embed_dims
         self.primary = nn.Linear(d, num_classes * class_dim, bias=False)  # W1
         self.semantics = nn.Embedding(num_classes, class_dim)  # W_S
-        self.loss_ss = MODELS.build(loss_ss)
-        self.loss_recon = MODELS.build(loss_recon)
+        self.loss_ss = MODELS.build(with_defaults(
+            loss_ss, dict(type='SemanticSimilarityLoss', loss_weight=1.0)))
+        self.loss_recon = MODELS.build(with_defaults(
+            loss_recon, dict(type='ReconstructionLoss', loss_weight=1.0)))
         self.with_decoder = decoder is not None and self.loss_recon.loss_weight != 0
         if self.with_decoder:
             width = decoder['embed_dims']

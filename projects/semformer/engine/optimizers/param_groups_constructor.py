@@ -65,8 +65,10 @@ class PretrainedNewParamGroupsConstructor(DefaultOptimWrapperConstructor):
 
     def add_params(self, params, module: nn.Module, prefix: str = '', **kwargs):
         """Fill ``params`` with the four groups (empty ones are left out)."""
-        base_lr = self.optimizer_cfg['lr']
-        base_wd = self.optimizer_cfg.get('weight_decay', 0.0)
+        base_lr = self.optimizer_cfg.get('lr')
+        if base_lr is None:
+            raise KeyError('PretrainedNewParamGroupsConstructor needs optimizer.lr')
+        base_wd = self.optimizer_cfg.get('weight_decay')
         groups = {name: [] for name in self.mults}
         for name, param in module.named_parameters(prefix=prefix.rstrip('.')):
             if param.requires_grad:
@@ -76,8 +78,10 @@ class PretrainedNewParamGroupsConstructor(DefaultOptimWrapperConstructor):
                 continue
             mult = self.mults[name]
             group = dict(params=members, lr=base_lr * mult['lr_mult'], name=name)
-            if 'weight_decay' in self.optimizer_cfg:
+            if base_wd is not None:
                 group['weight_decay'] = base_wd * mult['decay_mult']
+            elif mult['decay_mult'] == 0:  # not the optimizer's own default decay
+                group['weight_decay'] = 0.0
             params.append(group)
             print_log(f'param group {name}: {len(members)} tensors, '
                       f'{sum(p.numel() for p in members):,} values, lr x{mult["lr_mult"]:g}, '

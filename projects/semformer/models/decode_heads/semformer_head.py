@@ -8,9 +8,15 @@ from mmengine.model.weight_init import trunc_normal_
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..losses import pair_cosine
+from ..losses import pair_cosine, with_defaults
 
 LOSS_KEYS = ('loss_cf', 'loss_cb', 'loss_as', 'loss_ac', 'loss_ss')
+DEFAULT_LOSSES = dict(
+    loss_cf=dict(type='ClassForegroundLoss', loss_weight=1.0),
+    loss_cb=dict(type='ClassBackgroundLoss', loss_weight=1.0),
+    loss_as=dict(type='ActivationSuppressionLoss', form='public', loss_weight=0.075),
+    loss_ac=dict(type='ActivationComplementationLoss', loss_weight=1.0),
+    loss_ss=dict(type='SemanticSimilarityLoss', loss_weight=1.0))
 
 
 @MODELS.register_module()
@@ -29,13 +35,17 @@ class SemFormerHead(BaseModule):
         class_dim (int): D, as the CAAE's. Defaults to 256.
         dropout_ratio (float): probability of dropping a whole patch token.
             Defaults to 0.5.
-        loss_cf (dict): L_CF. Defaults to ``ClassForegroundLoss``, weight 1.
-        loss_cb (dict): L_CB. Defaults to ``ClassBackgroundLoss``, weight 1.
-        loss_as (dict): L_AS. Defaults to ``ActivationSuppressionLoss``, the
-            authors' form, weight 0.075.
-        loss_ac (dict): L_AC. Defaults to ``ActivationComplementationLoss``,
+        loss_cf (dict, optional): L_CF. Defaults to ``ClassForegroundLoss``,
             weight 1.
-        loss_ss (dict): L'_SS. Defaults to ``SemanticSimilarityLoss``, weight 1.
+        loss_cb (dict, optional): L_CB. Defaults to ``ClassBackgroundLoss``,
+            weight 1.
+        loss_as (dict, optional): L_AS. Defaults to ``ActivationSuppressionLoss``,
+            the authors' form, weight 0.075.
+        loss_ac (dict, optional): L_AC. Defaults to
+            ``ActivationComplementationLoss``, weight 1.
+        loss_ss (dict, optional): L'_SS. Defaults to ``SemanticSimilarityLoss``,
+            weight 1.
+        A dict without ``type`` (or of the default type) updates the default.
 
     A loss whose ``loss_weight`` is 0 is switched off: neither computed nor
     logged. Without L'_SS the class-embedding layers are not built (nothing would
@@ -48,20 +58,18 @@ class SemFormerHead(BaseModule):
                  num_classes: int,
                  class_dim: int = 256,
                  dropout_ratio: float = 0.5,
-                 loss_cf: dict = dict(type='ClassForegroundLoss', loss_weight=1.0),
-                 loss_cb: dict = dict(type='ClassBackgroundLoss', loss_weight=1.0),
-                 loss_as: dict = dict(type='ActivationSuppressionLoss', form='public',
-                                      loss_weight=0.075),
-                 loss_ac: dict = dict(type='ActivationComplementationLoss',
-                                      loss_weight=1.0),
-                 loss_ss: dict = dict(type='SemanticSimilarityLoss', loss_weight=1.0),
+                 loss_cf: Optional[dict] = None,
+                 loss_cb: Optional[dict] = None,
+                 loss_as: Optional[dict] = None,
+                 loss_ac: Optional[dict] = None,
+                 loss_ss: Optional[dict] = None,
                  init_cfg=dict(type='TruncNormal', layer='Linear', std=0.02)):
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.class_dim = class_dim
         self.losses = nn.ModuleDict()
         for key, cfg in zip(LOSS_KEYS, (loss_cf, loss_cb, loss_as, loss_ac, loss_ss)):
-            loss = MODELS.build(cfg)
+            loss = MODELS.build(with_defaults(cfg, DEFAULT_LOSSES[key]))
             if loss.loss_name != key:
                 raise ValueError(f'{key} must log as {key!r}, not {loss.loss_name!r}')
             if loss.loss_weight:

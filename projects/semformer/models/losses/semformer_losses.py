@@ -11,6 +11,15 @@ from .functional import (activation_complementation_loss, activation_suppression
                          class_contrast_loss, semantic_similarity_loss)
 
 
+def with_defaults(cfg: Optional[dict], default: dict) -> dict:
+    """A loss config completed by its default: ``dict(loss_weight=0)`` (e.g. from
+    ``--cfg-options ...loss_cf.loss_weight=0``) keeps the default type."""
+    cfg = dict(cfg or {})
+    if 'type' not in cfg or cfg['type'] == default['type']:
+        cfg = {**default, **cfg}
+    return cfg
+
+
 class _WeightedLoss(nn.Module):
 
     def __init__(self, loss_weight: float, loss_name: str):

@@ -10,15 +10,16 @@ from .affinity_net import half_disc_offsets
 
 
 def path_points(dy: int, dx: int) -> List[Tuple[int, int]]:
-    """The grid points of the segment from (0, 0) to (dy, dx), both ends included:
-    ``round(k / n * (dy, dx))`` for k = 0..n, n = max(|dy|, |dx|)."""
-    n = max(abs(dy), abs(dx))
+    """The grid points on the way from (0, 0) to (dy, dx), both ends included:
+    every point (y, x) of the bounding box whose distance to the segment's line is
+    below 1, ``(dy x - dx y)^2 < dy^2 + dx^2`` (IRN's path), ordered from the
+    start. Symmetric: the path of (-dy, -dx) is this one negated."""
     pts = []
-    for k in range(n + 1):
-        p = (int(round(k * dy / n)), int(round(k * dx / n)))
-        if p not in pts:
-            pts.append(p)
-    return pts
+    for y in range(0, dy + 1) if dy >= 0 else range(0, dy - 1, -1):
+        for x in range(0, dx + 1) if dx >= 0 else range(0, dx - 1, -1):
+            if (dy * x - dx * y)**2 < dy * dy + dx * dx:
+                pts.append((y, x))
+    return sorted(pts, key=lambda p: abs(p[0]) + abs(p[1]))
 
 
 def path_max(edge: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
@@ -73,6 +74,8 @@ class BoundaryAffinityNet(BaseModel):
                  init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
+        # frozen from the start: DDP wraps the model before init_weights runs
+        self.backbone.requires_grad_(False)
         self.in_index = tuple(in_index)
         self.branches = nn.ModuleList(
             nn.Sequential(nn.Conv2d(c, channels, 1, bias=False), nn.GroupNorm(4, channels))

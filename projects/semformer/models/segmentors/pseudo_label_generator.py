@@ -14,11 +14,12 @@ class PseudoLabelGenerator(BaseSegmentor):
     to class ids. With ``confident_bg_threshold`` the labelling is repeated with
     that background score and the two are combined (``combine``):
 
-    - ``'agree'`` (IRN's confident regions, a low and a high threshold): pixels
-      where the two labellings disagree get ``ignore_index``;
-    - ``'foreground'`` (SemFormer's authors, ``make_affinity_labels.py``): the
-      first labelling's foreground is kept everywhere; where it says background,
-      the pixel is background if the second labelling agrees, else ignored.
+    - ``'agree'``: pixels where the two labellings disagree get ``ignore_index``
+      (the strictest seeds);
+    - ``'foreground'`` (IRN's ``cam_to_ir_label`` and SemFormer's
+      ``make_affinity_labels.py``): the first labelling's foreground is kept
+      everywhere; where it says background, the pixel is background if the second
+      labelling agrees, else ignored.
 
     Sets ``pred_sem_seg`` (1, H, W).
 
