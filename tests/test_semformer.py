@@ -409,3 +409,12 @@ def test_voc_configs_use_the_authors_parameter_groups(config, pretrained):
         assert group_of[id(model.backbone.class_tokens)]['name'] == 'new_other'
         assert group_of[id(model.backbone.pos_embed)]['name'] == 'pretrained_other'
         assert group_of[id(model.decode_head.class_embed_weight)]['name'] == 'new_weight'
+
+
+def test_without_caae_losses_no_caae_is_needed():
+    """With L_CF, L_CB and L'_SS off, training never builds or reads the CAAE."""
+    model = tiny_semformer(None, weights={'as': 0.075, 'ac': 1.0})
+    x, samples = batch(LABELS)
+    losses = model.train().loss(x, samples)
+    assert set(losses) == {'loss_as', 'loss_ac'}
+    assert not model._caae  # never built

@@ -144,7 +144,9 @@ class SemFormer(CAMSegmentor):
         valid = self._valid_masks(data_samples, inputs.shape[-2:], size).to(inputs)
         masks = F.interpolate(logits.float(), size, mode='bilinear',
                               align_corners=True).sigmoid() * valid
-        semantics = self.caae.class_semantics().float()
+        head = self.decode_head
+        semantics = (self.caae.class_semantics().float()
+                     if head.uses_caae or 'loss_ss' in head.losses else None)
         pairs = None
         if self.decode_head.uses_caae:
             images = F.interpolate(inputs, size, mode='bilinear', align_corners=True)
