@@ -89,3 +89,10 @@ def test_colour_jitter_keeps_the_image_and_handles_negative_hue():
         out = jitter.transform(dict(img=img.copy()))['img']
         assert out.dtype == np.uint8 and out.shape == img.shape
         assert out[..., 2].mean() > out[..., 0].mean()  # still reddish
+
+
+@pytest.mark.parametrize('path', ['afa/afa_mit-b1_2xb2-20k_voc12aug-512x512.py',
+                                  'toco/toco_vit-b_2xb2-20k_voc12aug-448x448.py'])
+def test_single_stage_voc_configs_seed_each_process_differently(path):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', path))
+    assert cfg.randomness.diff_rank_seed is True

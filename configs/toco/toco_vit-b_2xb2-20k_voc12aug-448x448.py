@@ -125,3 +125,6 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=2000)
 default_hooks = dict(checkpoint=dict(interval=2000))
+# every process draws its own augmentation and view parameters (as each GPU's
+# data workers do in the authors' code)
+randomness = dict(seed=0, diff_rank_seed=True)
