@@ -19,6 +19,44 @@ def shifted_pairs(x, dy, dx):
     return x0, x1
 
 
+def pair_affinity_loss(affinity_of, labels, radius, ignore_index=255, mean='clamp'):
+    """The affinity loss over every pixel pair closer than ``radius``.
+
+    Pairs of one class pull the affinity to 1 (``-log(a + 1e-5)``, averaged
+    separately over background and foreground pairs), pairs of two classes push
+    it to 0 (``-log(1 + 1e-5 - a)``), pairs with an ignored pixel are skipped.
+
+    Args:
+        affinity_of (callable): ``(dy, dx) -> (B, h - dy, w - |dx|)`` affinities of
+            the pairs ``(i, i + (dy, dx))``, aligned as :func:`shifted_pairs`.
+        labels (Tensor): (B, h, w) int64 labels.
+        radius (int): pair radius.
+        ignore_index (int): label to skip. Defaults to 255.
+        mean (str): ``'clamp'`` divides each sum by ``max(count, 1)`` (PSA),
+            ``'eps'`` by ``count + 1e-5`` (IRN). Defaults to ``'clamp'``.
+
+    Returns:
+        dict: ``loss_aff_bg`` (bg / 4), ``loss_aff_fg`` (fg / 4), ``loss_aff_neg``
+        (neg / 2), i.e. (bg / 2 + fg / 2 + neg) / 2 in total.
+    """
+    sums, counts = dict(bg=0, fg=0, neg=0), dict(bg=0, fg=0, neg=0)
+    for dy, dx in half_disc_offsets(radius):
+        a = affinity_of(dy, dx)
+        l0, l1 = shifted_pairs(labels, dy, dx)
+        valid = (l0 != ignore_index) & (l1 != ignore_index)
+        same = valid & (l0 == l1)
+        for name, mask, term in (
+                ('bg', same & (l0 == 0), lambda a: -torch.log(a + 1e-5)),
+                ('fg', same & (l0 > 0), lambda a: -torch.log(a + 1e-5)),
+                ('neg', valid & (l0 != l1), lambda a: -torch.log(1 + 1e-5 - a))):
+            sums[name] = sums[name] + term(a[mask]).sum()
+            counts[name] += int(mask.sum())
+    means = {k: sums[k] / (max(counts[k], 1) if mean == 'clamp' else counts[k] + 1e-5)
+             for k in sums}
+    return dict(loss_aff_bg=means['bg'] / 4, loss_aff_fg=means['fg'] / 4,
+                loss_aff_neg=means['neg'] / 2)
+
+
 @MODELS.register_module()
 class AffinityNet(BaseModel):
     """Pixel affinities from an image (PSA, Ahn and Kwak 2018), trained on
@@ -78,20 +116,8 @@ class AffinityNet(BaseModel):
         f = self.features(inputs)
         labels = torch.stack([s.gt_sem_seg.data for s in data_samples]).float()
         labels = F.interpolate(labels, f.shape[-2:], mode='nearest')[:, 0].long()
-        sums = dict(bg=f.new_zeros(()), fg=f.new_zeros(()), neg=f.new_zeros(()))
-        counts = dict(bg=0, fg=0, neg=0)
-        for dy, dx in half_disc_offsets(self.radius):
-            f0, f1 = shifted_pairs(f, dy, dx)
-            l0, l1 = shifted_pairs(labels, dy, dx)
-            a = self.affinity(f0, f1)
-            valid = (l0 != self.ignore_index) & (l1 != self.ignore_index)
-            same = valid & (l0 == l1)
-            for name, mask, term in (
-                    ('bg', same & (l0 == 0), lambda a: -torch.log(a + 1e-5)),
-                    ('fg', same & (l0 > 0), lambda a: -torch.log(a + 1e-5)),
-                    ('neg', valid & (l0 != l1), lambda a: -torch.log(1 + 1e-5 - a))):
-                sums[name] = sums[name] + term(a[mask]).sum()
-                counts[name] += int(mask.sum())
-        means = {k: sums[k] / max(counts[k], 1) for k in sums}
-        return dict(loss_aff_bg=means['bg'] / 4, loss_aff_fg=means['fg'] / 4,
-                    loss_aff_neg=means['neg'] / 2)
+
+        def affinity_of(dy, dx):
+            return self.affinity(*shifted_pairs(f, dy, dx))
+
+        return pair_affinity_loss(affinity_of, labels, self.radius, self.ignore_index)

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmseg.registry import MODELS
 
-from .affinity_net import half_disc_offsets
+from .affinity_net import pair_affinity_loss
 
 
 def path_points(dy: int, dx: int) -> List[Tuple[int, int]]:
@@ -125,22 +125,5 @@ class BoundaryAffinityNet(BaseModel):
         edge = torch.sigmoid(self.edge_logits(inputs)[:, 0])
         labels = torch.stack([s.gt_sem_seg.data for s in data_samples]).float()
         labels = F.interpolate(labels, edge.shape[-2:], mode='nearest')[:, 0].long()
-        h, w = edge.shape[-2:]
-        sums = dict(bg=edge.new_zeros(()), fg=edge.new_zeros(()), neg=edge.new_zeros(()))
-        counts = dict(bg=0, fg=0, neg=0)
-        for dy, dx in half_disc_offsets(self.radius):
-            a = 1 - path_max(edge, dy, dx)
-            x0 = max(0, -dx)
-            l0 = labels[:, :h - dy, x0:x0 + w - abs(dx)]
-            l1 = labels[:, dy:, x0 + dx:x0 + dx + w - abs(dx)]
-            valid = (l0 != self.ignore_index) & (l1 != self.ignore_index)
-            same = valid & (l0 == l1)
-            for name, mask, term in (
-                    ('bg', same & (l0 == 0), lambda a: -torch.log(a + 1e-5)),
-                    ('fg', same & (l0 > 0), lambda a: -torch.log(a + 1e-5)),
-                    ('neg', valid & (l0 != l1), lambda a: -torch.log(1 + 1e-5 - a))):
-                sums[name] = sums[name] + term(a[mask]).sum()
-                counts[name] += int(mask.sum())
-        means = {k: sums[k] / (counts[k] + 1e-5) for k in sums}
-        return dict(loss_aff_bg=means['bg'] / 4, loss_aff_fg=means['fg'] / 4,
-                    loss_aff_neg=means['neg'] / 2)
+        return pair_affinity_loss(lambda dy, dx: 1 - path_max(edge, dy, dx), labels,
+                                  self.radius, self.ignore_index, mean='eps')
