@@ -24,7 +24,7 @@ def test_ablation_tool_writes_one_row_per_variant(synthetic_root, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     work = osp.join(repo, 'work_dirs/ablations')
     with open(osp.join(work, 'ablations.json')) as f:
-        rows = json.load(f)
+        rows = json.load(f)['runs']
     assert [r['variant'] for r in rows] == variants
     for r in rows:
         for key in ('plain_mIoU', 'cra_mIoU', 'cra_FP', 'cra_FN'):
@@ -37,11 +37,11 @@ def test_ablation_tool_writes_one_row_per_variant(synthetic_root, tmp_path):
     # the loss switch trained its own stage 2 on the shared CAAE; the CAAE variant its
     # own stage 1 and 2; the test-time variant only tested the baseline checkpoint
     assert sorted(d for d in os.listdir(work) if osp.isdir(osp.join(work, d))) == [
-        'baseline', 'caae', 'caae_decoder-1', 'cra-u6', 'decoder-1', 'no-ss']
-    assert osp.isfile(osp.join(work, 'no-ss/iter_2.pth'))
-    assert not osp.isfile(osp.join(work, 'cra-u6/iter_2.pth'))
+        'baseline', 'caae', 'caae_decoder_1', 'cra_u6', 'decoder_1', 'no_ss']
+    assert osp.isfile(osp.join(work, 'no_ss/iter_2.pth'))
+    assert not osp.isfile(osp.join(work, 'cra_u6/iter_2.pth'))
     assert rows[2]['plain_mIoU'] == rows[0]['plain_mIoU']  # same maps without CRA
     assert rows[2]['minutes'] == rows[0]['minutes']
-    assert osp.isfile(osp.join(work, 'caae_decoder-1/iter_2.pth'))
-    with open(osp.join(work, 'decoder-1/semformer_cam.py')) as f:  # the dumped config
-        assert 'caae_decoder-1/iter_2.pth' in f.read()
+    assert osp.isfile(osp.join(work, 'caae_decoder_1/iter_2.pth'))
+    with open(osp.join(work, 'decoder_1/semformer_vit-t8_1xb16-500_synthetic-64x64.py')) as f:  # the dumped config
+        assert 'caae_decoder_1/iter_2.pth' in f.read()

@@ -28,33 +28,33 @@ def test_benchmark_runs_every_method_through_every_stage(tmp_path):
     work = osp.join(repo, 'work_dirs/benchmark')
     with open(osp.join(work, 'benchmark.json')) as f:
         result = json.load(f)
-    rows = result['rows']
+    rows = result['runs']
     assert [(r['method'], r['seed']) for r in rows] == [
         ('semformer', 3), ('mctformer-v2', 3), ('semformer', 4), ('mctformer-v2', 4)]
     for r in rows:
         for key in ('cam_val', 'cam_val_plain', 'cam_train', 'pseudo', 'final'):
             assert 0 <= r[key] <= 100, r
-        tag = f'{r["method"]}-seed{r["seed"]}'
-        data = osp.join(repo, 'data/synthetic/VOC2012')
-        cams = sorted(os.listdir(osp.join(data, 'CAMs', tag)))
-        labels = sorted(os.listdir(osp.join(data, 'PseudoLabels', tag + '-crf')))
+        key = f'{r["method"].replace("-", "_")}_seed{r["seed"]}'
+        cams = sorted(os.listdir(osp.join(work, key + '_cams', 'out')))
+        labels = sorted(os.listdir(osp.join(work, key + '_crf', 'out')))
         assert len(cams) == len(labels) == 12 and cams[0].endswith('.npz')
-        with np.load(osp.join(data, 'CAMs', tag, cams[0])) as npz:
+        with np.load(osp.join(work, key + '_cams', 'out', cams[0])) as npz:
             assert npz['cams'].ndim == 3
-        out = osp.join(work, r['method'], f'seed{r["seed"]}')
-        assert osp.isfile(osp.join(out, 'cam/iter_2.pth'))
-        assert osp.isfile(osp.join(out, 'deeplabv3plus/iter_2.pth'))
+        assert osp.isfile(osp.join(work, key + '_cam', 'iter_2.pth'))
+        assert osp.isfile(osp.join(work, key + '_seg', 'iter_2.pth'))
         # the seed reached mmengine, and DeepLab trained on this run's labels
-        with open(osp.join(out, 'deeplabv3plus', 'deeplabv3plus_vit-t8_pseudo-label.py')) as f:
+        with open(osp.join(work, key + '_seg', 'deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py')) as f:
             dumped = f.read()
-        assert f'seed={r["seed"]}' in dumped and f'PseudoLabels/{tag}-crf' in dumped
+        assert f'seed={r["seed"]}' in dumped and f'{key}_crf/out' in dumped
+    # nothing was written into the dataset
+    assert not osp.exists(osp.join(repo, 'data/synthetic/VOC2012/CAMs'))
     # one CAAE for SemFormer's seeds; none for MCTformer
     assert osp.isfile(osp.join(work, 'caae/iter_2.pth'))
-    with open(osp.join(work, 'semformer/seed4/cam/semformer_cam.py')) as f:
+    with open(osp.join(work, 'semformer_seed4_cam/semformer_vit-t8_1xb16-500_synthetic-64x64.py')) as f:
         assert 'benchmark/caae/iter_2.pth' in f.read()
     with open(osp.join(work, 'benchmark.md')) as f:
         table = f.read()
     assert table in proc.stdout
     semformer = [r['pseudo'] for r in rows if r['method'] == 'semformer']
     mean, sd = statistics.mean(semformer), statistics.stdev(semformer)
-    assert f'| SemFormer (CRA maps) | 2 |' in table and f'{mean:.1f} ± {sd:.1f}' in table
+    assert '| SemFormer (CRA maps) | 2 |' in table and f'{mean:.1f} ± {sd:.1f}' in table

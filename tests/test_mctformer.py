@@ -188,9 +188,11 @@ def test_cam_baseline_predicts_relu_maps_of_every_scale_and_flip(pool):
         assert 'pred_cams_plain' not in sample  # no refinement
 
 
-@pytest.mark.parametrize('name', ['mctformer-v2_cam', 'mctformer-v1_cam', 'cam_vit-t8'])
+@pytest.mark.parametrize('name', ['mctformer/mctformer-v2_vit-t8_1xb16-500_synthetic-64x64',
+                                  'mctformer/mctformer-v1_vit-t8_1xb16-500_synthetic-64x64',
+                                  'cam/cam_vit-t8_1xb16-500_synthetic-64x64'])
 def test_synthetic_configs_build_and_learn(name):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'synthetic', name + '.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
     cfg.model.backbone.init_cfg = None
     cfg.model.backbone.arch = dict(VIT, num_layers=6)  # the configs' depth
     cfg.model.decode_head.in_channels = 32

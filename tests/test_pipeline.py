@@ -1,81 +1,223 @@
-"""Smoke test of the main job: the whole pipeline on a tiny synthetic set with every
-training cut to 2 iterations, then once more to check that everything is reused."""
+"""The pipeline library (stages, fingerprints, reuse, report), the dataset options
+that point a config at another dataset, and the whole chain on a second world
+(other class names, another class count) with every training cut to 2 iterations."""
 import json
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 
-import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import REPO
+from semformer.apis import PipelineRunner, Stage
+from semformer.apis.adapt import dataset_options, key_options, num_classes_options
+from semformer.apis.chains import SYNTHETIC, synthetic_chain
+from semformer.datasets.synthetic import make_synthetic_voc
 
-STAGES = ['synthetic data', '1 CAAE', '2 SemFormer', 'CAM mIoU, val, without CRA',
-          'CAM mIoU, val, with CRA', '3 CAMs of the train split',
-          'CAM mIoU, train, without CRA', 'CAM mIoU, train, with CRA']
-REFINEMENTS = ['threshold', 'crf', 'par', 'seeds', 'rw', 'rw-crf']
+CALLS = []
 
 
-def run_pipeline(repo):
-    proc = subprocess.run(
-        [sys.executable, 'tools/run_pipeline.py', '--num-train', '16', '--num-val', '6',
-         '--max-iters', '2', '--overlays', '2'],
-        cwd=repo, capture_output=True, text=True, timeout=900)
+def produce(stage_dir, value, source=None):
+    """A 'call' stage: writes a file, returns its path and a metric."""
+    CALLS.append(value)
+    path = osp.join(stage_dir, 'out.txt')
+    with open(path, 'w') as f:
+        f.write(f'{value} from {source}')
+    return dict(path=path, value=value, metrics=dict(score=len(str(value))))
+
+
+def chain(a_value='x', b_source='{a.path}'):
+    return [
+        Stage('a', 'stage a', 'call', func=produce, kwargs=dict(value=a_value),
+              summary=lambda m, o: f'score {m["score"]}'),
+        Stage('b', 'stage b', 'call', func=produce,
+              kwargs=dict(value='y', source=b_source)),
+        Stage('c', 'stage c', 'call', func=produce, kwargs=dict(value='z')),
+    ]
+
+
+def run(tmp_path, stages, log=None):
+    CALLS.clear()
+    runner = PipelineRunner(stages, str(tmp_path / 'work'), root=REPO,
+                            log=(log.append if log is not None else lambda s: None))
+    runner.run()
+    return runner
+
+
+def test_stages_are_reused_only_while_their_inputs_are_unchanged(tmp_path):
+    log = []
+    runner = run(tmp_path, chain(), log)
+    assert CALLS == ['x', 'y', 'z']
+    assert [line for line in log if line.startswith('[stage')] == [
+        '[stage 1/3] stage a', '[stage 2/3] stage b', '[stage 3/3] stage c']
+    # b received a's output through the template
+    b_out = runner.outputs('b')['path']
+    assert open(b_out).read() == f'y from {runner.outputs("a")["path"]}'
+
+    runner = run(tmp_path, chain())
+    assert CALLS == []  # everything reused
+    assert [r['status'] for r in runner.rows] == ['reused'] * 3
+
+    # a changes: a and b (which reads a) rerun, c (independent) is reused
+    runner = run(tmp_path, chain(a_value='xx'))
+    assert CALLS == ['xx', 'y']
+    assert [r['status'] for r in runner.rows] == ['done', 'done', 'reused']
+
+    # only b's own argument changes: only b reruns
+    runner = run(tmp_path, chain(a_value='xx', b_source='{a.path}!'))
+    assert CALLS == ['y']
+
+
+def test_an_interrupted_stage_resumes_and_a_changed_one_starts_clean(tmp_path):
+    run(tmp_path, chain())
+    work = tmp_path / 'work'
+    record = json.loads((work / 'b' / 'stage.json').read_text())
+    # as if b had been killed while running: same fingerprint, not finished
+    (work / 'b' / 'stage.json').write_text(json.dumps(dict(
+        fingerprint=record['fingerprint'], status='running', minutes_spent=2.0)))
+    (work / 'b' / 'partial.txt').write_text('kept')
+    runner = run(tmp_path, chain())
+    assert CALLS == ['y']
+    assert [r['status'] for r in runner.rows] == ['reused', 'resumed', 'reused']
+    assert (work / 'b' / 'partial.txt').exists()  # a resumed stage keeps its files
+    assert runner.records['b']['minutes'] >= 2.0  # the minutes of both attempts
+
+    (work / 'b' / 'partial.txt').write_text('stale')
+    run(tmp_path, chain(b_source='{a.path}?'))
+    assert not (work / 'b' / 'partial.txt').exists()  # changed: cleared first
+
+
+def test_the_report_is_written_after_every_stage(tmp_path):
+    seen = []
+
+    def check(stage_dir):
+        report = json.loads((tmp_path / 'work' / 'results.json').read_text())
+        seen.append([r['stage'] for r in report['rows']])
+        return {}
+
+    stages = chain()[:2] + [Stage('d', 'stage d', 'call', func=check)]
+    runner = run(tmp_path, stages)
+    assert seen == [['stage a', 'stage b']]  # a and b were reported before d ran
+    md = (tmp_path / 'work' / 'results.md').read_text()
+    assert '| stage a | done |' in md and 'score 1' in md
+    assert '| stage d | done |' in md and md.rstrip().endswith('|')
+    assert runner.rows[-1]['stage'] == 'stage d'
+
+
+def test_templates_must_name_earlier_stages():
+    with pytest.raises(ValueError, match="refers to \\['later'\\]"):
+        PipelineRunner([Stage('a', 'a', 'call', func=produce,
+                              kwargs=dict(value='{later.path}')),
+                        Stage('later', 'l', 'call', func=produce,
+                              kwargs=dict(value='v'))], '/tmp/unused')
+    with pytest.raises(ValueError, match='identifier'):
+        Stage('two words', 't', 'call', func=produce)
+    with pytest.raises(ValueError, match='names used twice'):
+        PipelineRunner(chain()[:1] * 2, '/tmp/unused')
+
+
+def test_key_options_reach_into_lists():
+    cfg = dict(
+        model=dict(type='M', num_classes=7, head=dict(num_classes=7, num_class_tokens=6),
+                   other=dict(num_class_tokens=1)),
+        test_dataloader=dict(dataset=dict(
+            type='SyntheticShapeDataset', data_root='data/synthetic/VOC2012',
+            pipeline=[dict(type='LoadImageFromFile'),
+                      dict(type='LoadCAMs', cam_dir='old')])),
+        data_root='data/synthetic/VOC2012')
+    assert key_options(cfg, 'cam_dir', '/w/cams') == [
+        'test_dataloader.dataset.pipeline.1.cam_dir=/w/cams']
+    assert sorted(num_classes_options(cfg, 5)) == [
+        'model.head.num_class_tokens=4', 'model.head.num_classes=5',
+        'model.num_classes=5']  # the single class token stays
+    assert dataset_options(cfg, '/d', 'ImageLabelFolderDataset') == [
+        'test_dataloader.dataset.data_root=/d',
+        'test_dataloader.dataset.type=ImageLabelFolderDataset']  # not the variable
+    assert num_classes_options(dict(model=dict(type='PseudoLabelGenerator')), 5) == []
+
+
+def test_the_main_chain_points_every_config_at_its_run(tmp_path):
+    stages = {s.name: s for s in synthetic_chain(REPO, data_dir=str(tmp_path / 'd'))}
+    assert list(stages)[:4] == ['data', 'caae', 'semformer', 'cams']
+    assert stages['semformer'].inputs() == ['caae']
+    # CAMs and pseudo labels go to the run's folders, not into the dataset
+    assert any(o.endswith('cam_dir={cams.out_dir}') for o in stages['crf'].options)
+    assert any(o.endswith('seg_map_path={seeds.out_dir}')
+               for o in stages['affinity'].options)
+    assert any(o.endswith('seg_map_path={rw_crf.out_dir}') for o in stages['seg'].options)
+    assert any(o.endswith('seg_map_path=SegmentationClass')
+               for o in stages['upper_bound'].options)
+    for s in stages.values():
+        assert s.config is None or osp.isfile(osp.join(REPO, s.config)), s.config
+    assert set(SYNTHETIC) <= {s.config and k for k, s in stages.items()} | set(SYNTHETIC)
+
+
+def second_world(root):
+    """A VOC-layout folder of 4 other shapes (K = 5) with a classes.txt and labels
+    only in the XML files, as a user's folder would be."""
+    voc = make_synthetic_voc(str(root), seed=7, num_train=40, num_val=6, progress=False,
+                             shapes=('heart', 'arrow', 'gear', 'lightning'))
+    os.remove(osp.join(voc, 'cls_labels.json'))
+    os.remove(osp.join(voc, 'synthetic.json'))
+    return voc
+
+
+def run_tool(args, cwd=REPO):
+    proc = subprocess.run([sys.executable, 'tools/run_pipeline.py', *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=1200)
+    return proc
+
+
+def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
+    voc = second_world(tmp_path / 'world')
+    work = str(tmp_path / 'run')
+    args = ['--dataset', 'folder', '--data-root', voc, '--max-iters', '2',
+            '--work-dir', work]
+    proc = run_tool(args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    with open(osp.join(repo, 'work_dirs/pipeline/results.json')) as f:
-        results = json.load(f)
-    with open(osp.join(repo, 'work_dirs/pipeline/results.md')) as f:
-        assert f.read() in proc.stdout  # the table printed is the table written
-    return results['rows'], proc.stdout
-
-
-def test_pipeline_runs_every_stage_then_reuses_them(tmp_path):
-    repo = str(tmp_path / 'repo')
-    os.makedirs(repo)
-    for folder in ('configs', 'tools', 'checkpoints'):
-        shutil.copytree(osp.join(REPO, folder), osp.join(repo, folder))
-
-    rows, _ = run_pipeline(repo)
-    stages = [r['stage'] for r in rows]
-    for prefix in STAGES:
-        assert any(s.startswith(prefix) for s in stages), prefix
-    labels = [r for r in rows if r['stage'].startswith('4 pseudo labels')]
-    assert len(labels) == len(REFINEMENTS)
+    assert '[stage 15/15] overlays of val images' in proc.stdout
+    report = json.loads(open(osp.join(work, 'results.json')).read())
+    rows = {r['stage']: r for r in report['rows']}
+    assert rows['dataset check']['result'].startswith('46 images, 5 classes')
+    labels = [r for s, r in rows.items() if s.startswith('4 pseudo labels')]
+    assert len(labels) == 6
     for r in labels:
-        miou = float(r['result'].split()[1])
-        assert 0 < miou <= 100, r
-    final = rows[stages.index('6 segmentation mIoU, val (IoUMetric)')]['result']
-    assert 'single scale' in final and 'multi-scale + flip' in final
-    trained = [r for r in rows if r['minutes'] is not None]
-    assert all(r['status'] == 'done' and r['minutes'] > 0 for r in trained)
+        assert 0 < float(r['result'].split()[1]) <= 100, r
 
-    data = osp.join(repo, 'data/synthetic/VOC2012')
-    train_ids = open(osp.join(data, 'ImageSets/Segmentation/train.txt')).read().split()
-    assert len(train_ids) == 16
-    assert sorted(os.listdir(osp.join(data, 'CAMs/semformer'))) == sorted(
+    train_ids = open(osp.join(voc, 'ImageSets/Segmentation/train.txt')).read().split()
+    for name in ('threshold', 'rw_crf'):
+        out = osp.join(work, name, 'out')
+        assert sorted(os.listdir(out)) == sorted(i + '.png' for i in train_ids)
+        label = np.asarray(Image.open(osp.join(out, train_ids[0] + '.png')))
+        assert set(np.unique(label)) <= set(range(5)) | {255}
+    assert sorted(os.listdir(osp.join(work, 'cams', 'out'))) == sorted(
         i + '.npz' for i in train_ids)
-    for name in REFINEMENTS:
-        files = sorted(os.listdir(osp.join(data, 'PseudoLabels', name)))
-        assert files == sorted(i + '.png' for i in train_ids), name
-        label = Image.open(osp.join(data, 'PseudoLabels', name, files[0]))
-        assert label.mode == 'P' and label.size == (64, 64)
-        assert set(np.unique(np.asarray(label))) <= set(range(7)) | {255}
-    figure = cv2.imread(osp.join(repo, 'work_dirs/pipeline/overlays.png'))
-    assert figure is not None and figure.shape[0] >= 2 * 64
+    assert not os.path.exists(osp.join(voc, 'CAMs'))  # nothing written into the data
+    assert not os.path.exists(osp.join(voc, 'PseudoLabels'))
 
-    stamps = {p: os.stat(osp.join(data, 'PseudoLabels/rw-crf', p)).st_mtime_ns
-              for p in os.listdir(osp.join(data, 'PseudoLabels/rw-crf'))}
-    again, out = run_pipeline(repo)
-    assert ' tools/train.py ' not in out  # nothing trained again
-    for before, after in zip(rows, again):
-        assert after['stage'] == before['stage']
-        if before['stage'][0] in '12345' or before['stage'].startswith('synthetic'):
-            assert after['status'] == 'reused', after
-            assert after['minutes'] == before['minutes']  # the minutes it took to make
-        if before['stage'].startswith(('CAM mIoU', '4 pseudo labels')):
-            assert after['result'] == before['result']
-    assert stamps == {p: os.stat(osp.join(data, 'PseudoLabels/rw-crf', p)).st_mtime_ns
-                      for p in stamps}
+    again = run_tool(args)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert 'tools/train.py' not in again.stdout and 'tools/test.py' not in again.stdout
+    report2 = json.loads(open(osp.join(work, 'results.json')).read())
+    for before, after in zip(report['rows'], report2['rows']):
+        if before['status']:
+            assert after['status'] == ('done' if before['stage'] == 'dataset check'
+                                       else 'reused'), after
+        assert after['result'] == before['result']
+
+
+def test_a_bad_folder_is_refused_before_any_training(tmp_path):
+    voc = second_world(tmp_path / 'world')
+    os.remove(osp.join(voc, 'ImageSets/Segmentation/val.txt'))
+    with open(osp.join(voc, 'classes.txt'), 'w') as f:
+        f.write('background\nheart\narrow\ngear\n')  # lightning missing
+    proc = run_tool(['--dataset', 'folder', '--data-root', voc, '--work-dir',
+                     str(tmp_path / 'run')])
+    assert proc.returncode != 0
+    # each problem names its file (the masks hold lightning's index 4)
+    assert 'val.txt does not exist' in proc.stderr, proc.stderr[-2000:]
+    assert 'holds value(s) [4] outside the class range 0..3' in proc.stderr
+    assert 'tools/train.py' not in proc.stdout

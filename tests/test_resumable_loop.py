@@ -19,8 +19,8 @@ from mmseg.registry import MODELS
 from conftest import REPO
 from test_tools import run
 
-CAM_TRAIN = osp.join(REPO, 'configs/synthetic/semformer_cam_train-split.py')
-LABELS = osp.join(REPO, 'configs/synthetic/pseudo-label_crf.py')
+CAM_TRAIN = osp.join(REPO, 'configs/semformer/semformer_vit-t8_1xb25-cams_synthetic-train.py')
+LABELS = osp.join(REPO, 'configs/pseudo_label/crf_semformer_synthetic.py')
 
 
 @pytest.fixture(scope='module')

@@ -1,5 +1,8 @@
 """SemFormer stage 2 on a tiny model: registry builds, the frozen CAAE, gradient
 paths of every loss, the batched CAAE pass, class-token attention, CAM prediction."""
+import logging
+from contextlib import contextmanager
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -75,7 +78,8 @@ def test_frozen_caae_is_loaded_and_kept_out_of_the_model(tmp_path):
         assert torch.equal(value, caae.state_dict()[name]), name
     assert not model.caae.with_decoder  # the decoder is never built in stage 2
     assert not any(k.startswith('caae') for k in model.state_dict())
-    assert all(p.requires_grad for p in model.parameters())
+    assert all(p.requires_grad for n, p in model.named_parameters()
+               if not n.startswith('caae.'))
     assert not any(p.requires_grad for p in model.caae.parameters())
     model.train()
     assert model.training and not model.caae.training
@@ -114,7 +118,9 @@ def test_every_loss_reaches_the_backbone_and_never_the_caae(tmp_path, loss):
     losses[f'loss_{loss}'].backward()
     grad = model.backbone.layers[0].attn.qkv.weight.grad
     assert grad is not None and grad.abs().sum() > 0
-    assert all(p.grad is None for p in model.caae.parameters())
+    assert (model.caae is None) == (loss in ('as', 'ac'))  # built iff a loss reads it
+    if model.caae is not None:
+        assert all(p.grad is None for p in model.caae.parameters())
 
 
 @pytest.mark.parametrize('labels', [[[1, 0, 0, 0]] * 2, [[1, 1, 1, 1]] * 2,
@@ -191,7 +197,6 @@ def test_single_scale_prediction_is_the_normalised_relu_logits():
     model = tiny_semformer()
     x, samples = batch(LABELS)
     out = predict(model, x, samples, scales=(1.0, ), flip=False, cra=False)
-    assert not model._caae  # inference never builds the frozen CAAE
     with torch.no_grad():
         logits = F.interpolate(F.relu(model._forward(x)), (S, S), mode='bilinear')
     for i, (sample, y) in enumerate(zip(out, LABELS)):
@@ -260,7 +265,7 @@ def test_paper_configuration_size():
     cfg = Config.fromfile(f'{REPO}/configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py')
     cfg.model.backbone.init_cfg = None
     model = MODELS.build(cfg.model)
-    n = sum(p.numel() for p in model.parameters())
+    n = sum(p.numel() for p in model.parameters() if p.requires_grad)
     assert n == pytest.approx(23.98e6, rel=1e-3)  # the paper reports 24.06 M
     assert model.caae.num_classes == 21 and model.caae.class_dim == 256
 
@@ -395,8 +400,9 @@ def test_voc_configs_use_the_authors_parameter_groups(config, pretrained):
     group_of = {id(p): g for g in wrapper.optimizer.param_groups for p in g['params']}
     expected_mult = dict(pretrained_weight=(1, 1), pretrained_other=(2, 0),
                          new_weight=(10, 1), new_other=(20, 0))
-    names = dict(model.named_parameters())
+    names = {n: p for n, p in model.named_parameters() if p.requires_grad}
     assert len(group_of) == len(names)  # every trainable parameter, once
+    assert not any(id(p) in group_of for p in model.parameters() if not p.requires_grad)
     for name, param in names.items():
         new = not name.startswith(pretrained) or 'class_tokens' in name \
             or 'class_pos_embed' in name
@@ -413,8 +419,179 @@ def test_voc_configs_use_the_authors_parameter_groups(config, pretrained):
 
 def test_without_caae_losses_no_caae_is_needed():
     """With L_CF, L_CB and L'_SS off, training never builds or reads the CAAE."""
-    model = tiny_semformer(None, weights={'as': 0.075, 'ac': 1.0})
+    model = tiny_semformer('never/read.pth', weights={'as': 0.075, 'ac': 1.0})
     x, samples = batch(LABELS)
     losses = model.train().loss(x, samples)
     assert set(losses) == {'loss_as', 'loss_ac'}
-    assert not model._caae  # never built
+    assert model.caae is None  # never built
+    assert 'caae' not in dict(model.named_children())
+
+
+# ----------------------------------------------- the frozen CAAE as a submodule
+def test_caae_is_a_frozen_named_submodule_that_stays_in_eval_mode(tmp_path):
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path)
+    assert dict(model.named_children())['caae'] is model.caae
+    names = [n for n, _ in model.named_parameters()]
+    assert any(n.startswith('caae.encoder.') for n in names)
+    assert not any(p.requires_grad for n, p in model.named_parameters()
+                   if n.startswith('caae.'))
+    for mode in (True, False, True):
+        model.train(mode)
+        assert model.training == mode and model.backbone.training == mode
+        assert not any(m.training for m in model.caae.modules())
+    model.train()
+    model.caae.train()  # train() of the CAAE itself is the caller's business
+    model.train()
+    assert not model.caae.training
+
+
+def test_device_and_dtype_moves_include_the_caae(tmp_path):
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path).to(torch.float64)
+    assert model.caae.semantics.weight.dtype == torch.float64
+    x, samples = batch(LABELS)
+    losses = model.train().loss(x.double(), samples)
+    assert all(torch.isfinite(v) for v in losses.values())
+    assert '_apply' not in vars(MODELS.get('SemFormer'))  # torch's own moves
+
+
+def test_state_dict_has_no_caae_entries_and_loads_without_them(tmp_path):
+    from mmengine.runner.checkpoint import get_state_dict, load_checkpoint
+    path, caae = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path)
+    state = model.state_dict()
+    assert state and not any(k.startswith('caae') for k in state)
+    assert not any(k.startswith('caae') for k in state._metadata)
+    assert not any(k.startswith('caae') for k in get_state_dict(model))  # the runner's
+    # a fresh model (CAAE not loaded) takes the stage-2 weights, strictly
+    other = tiny_semformer(None)
+    stage1 = {k: v.clone() for k, v in other.caae.state_dict().items()}
+    result = other.load_state_dict(state, strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    torch.testing.assert_close(other.backbone.class_tokens, model.backbone.class_tokens)
+    for k, v in other.caae.state_dict().items():  # the CAAE is left as it was
+        assert torch.equal(v, stage1[k]), k
+    # mmengine's loader (the runner's load_from / resume) reports nothing either
+    ckpt = str(tmp_path / 'stage2.pth')
+    torch.save(dict(state_dict=get_state_dict(model)), ckpt)
+    with capture_log() as records:
+        load_checkpoint(other, ckpt, strict=False, logger='current')
+    assert not [r for r in records if r.levelno >= logging.WARNING], \
+        [r.getMessage() for r in records]
+    # a state dict with CAAE entries loads them (they are not ignored)
+    full = dict(state, **{f'caae.{k}': v for k, v in caae.state_dict().items()
+                          if k in other.caae.state_dict()})
+    other.load_state_dict(full, strict=True)
+    assert torch.equal(other.caae.semantics.weight, caae.semantics.weight)
+
+
+@contextmanager
+def capture_log():
+    """The records that reach mmengine's current logger (all levels)."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    records, level = [], logger.level
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = records.append
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_deepcopy_keeps_the_state_dict_hooks(tmp_path):
+    import copy
+    path, _ = caae_checkpoint(tmp_path)
+    model = copy.deepcopy(tiny_semformer(path))
+    assert not any(k.startswith('caae') for k in model.state_dict())
+    model.load_state_dict(model.state_dict(), strict=True)
+
+
+def test_caae_is_not_initialised_by_init_weights(tmp_path):
+    """Its encoder's init_cfg (e.g. ImageNet weights to download) is not used:
+    the weights come from caae_checkpoint."""
+    path, caae = caae_checkpoint(tmp_path)
+    encoder = dict(CAAE['encoder'], init_cfg=dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'no_imagenet.pth')))
+    model = tiny_semformer(path, caae=dict(CAAE, encoder=encoder))
+    assert torch.equal(model.caae.semantics.weight, caae.semantics.weight)
+    without = tiny_semformer(None, caae=dict(CAAE, encoder=encoder))  # no error either
+    assert without.caae is not None
+
+
+def test_caae_checkpoint_of_a_ddp_model_and_key_names(tmp_path):
+    _, caae = caae_checkpoint(tmp_path)
+    ddp = str(tmp_path / 'ddp.pth')
+    torch.save(dict(state_dict={f'module.{k}': v for k, v in caae.state_dict().items()}),
+               ddp)
+    model = tiny_semformer(ddp)
+    assert torch.equal(model.caae.primary.weight, caae.primary.weight)
+    # a missing key is named
+    state = {k: v for k, v in caae.state_dict().items() if k != 'primary.weight'}
+    partial = str(tmp_path / 'partial.pth')
+    torch.save(state, partial)
+    with pytest.raises(ValueError, match=r"1 missing keys, e.g. \['primary.weight'\]"):
+        tiny_semformer(partial)
+    with pytest.raises(RuntimeError, match='has no CAAE'):
+        tiny_semformer(None, weights={'as': 1.0}).load_caae(ddp)
+
+
+def test_inference_only_model_without_caae(tmp_path):
+    """caae=None: no CAAE held (its memory saved), predictions as with it,
+    stage-2 checkpoints load, training with the CAAE losses is refused."""
+    path, _ = caae_checkpoint(tmp_path)
+    full = tiny_semformer(path)
+    model = tiny_semformer('never/read.pth', caae=None)
+    assert model.caae is None and not any('caae' in n for n, _ in model.named_parameters())
+    result = model.load_state_dict(full.state_dict(), strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    x, samples = batch(LABELS)
+    a = predict(full, x, samples, scales=(1.0, ), flip=False)
+    _, samples2 = batch(LABELS)
+    b = predict(model, x, samples2, scales=(1.0, ), flip=False)
+    torch.testing.assert_close(a[0].pred_cams.data, b[0].pred_cams.data)
+    with pytest.raises(RuntimeError, match='caae=None'):
+        model.train().loss(x, samples)
+    # without the CAAE losses it trains
+    only_maps = tiny_semformer(None, caae=None, weights={'as': 0.075, 'ac': 1.0})
+    assert set(only_maps.train().loss(*batch(LABELS))) == {'loss_as', 'loss_ac'}
+
+
+def semformer_training_configs():
+    """The configs that train a SemFormer (found by content: names change)."""
+    import glob
+    found = []
+    for path in sorted(glob.glob(f'{REPO}/configs/**/*semformer*.py', recursive=True)):
+        if '_base_' in path:
+            continue
+        cfg = Config.fromfile(path)
+        if cfg.get('model', {}).get('type') == 'SemFormer' and cfg.get('optim_wrapper'):
+            found.append(path)
+    return found
+
+
+def test_frozen_caae_is_in_no_optimizer_group():
+    """With each config's optimizer constructor (our group constructor, or
+    mmengine's default with paramwise_cfg) the CAAE parameters are in no group."""
+    from mmengine.optim import build_optim_wrapper
+    configs = semformer_training_configs()
+    assert len(configs) >= 2  # the VOC (paper) and synthetic trainings at least
+    for path in configs:
+        cfg = Config.fromfile(path)
+        model_cfg = cfg.model
+        model_cfg.backbone.update(arch=VIT, img_size=S, patch_size=P, init_cfg=None,
+                                  num_class_tokens=K)
+        model_cfg.decode_head.update(in_channels=32, num_classes=K, class_dim=D)
+        model_cfg.caae.update(num_classes=K, class_dim=D)
+        model_cfg.caae.encoder.update(arch=VIT, img_size=S, patch_size=P, init_cfg=None)
+        model_cfg.caae_checkpoint = None
+        model = MODELS.build(model_cfg)
+        wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        in_groups = {id(p) for g in wrapper.optimizer.param_groups for p in g['params']}
+        caae = {id(p) for p in model.caae.parameters()}
+        assert caae and not caae & in_groups, path
+        assert in_groups == {id(p) for p in model.parameters() if p.requires_grad}, path

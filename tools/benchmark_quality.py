@@ -2,36 +2,39 @@
 budget on the synthetic dataset, over several seeds.
 
 Every method runs the same stages with the same backbone (the synthetic-pretrained
-ViT), data, crops, batch, iterations and optimizer (its ``configs/synthetic``
+ViT), data, crops, batch, iterations and optimizer (its ``configs/*/*_synthetic-64x64.py``
 config): train (``tools/train.py``; SemFormer's frozen CAAE is trained once, with
 seed 0, and shared by its seeds) -> CAM mIoU on val (threshold picked there) ->
 CAMs of the train split (``tools/test.py``, ``ResumableTestLoop``) -> dense-CRF
 pseudo labels at that threshold -> DeepLabV3+ trained on them for ``--seg-iters``
 iterations -> mIoU on val (single scale). The seed is mmengine's
 ``randomness.seed`` of every training; the dataset is the same for all seeds.
-Finished stages are reused. Writes ``benchmark.{md,json}`` to ``--work-dir``
-after every run: mean and sample standard deviation over seeds, and every run.
+Stages run through ``semformer.apis.PipelineRunner`` (reused while their
+config, options and inputs are unchanged). Writes ``benchmark.{md,json}`` to
+``--work-dir``: mean and sample standard deviation over seeds, and every run.
 
     python tools/benchmark_quality.py [--seeds 0 1 2] [--methods semformer ...]
 """
 import argparse
-import json
-import os
 import os.path as osp
 import statistics
-import sys
-import time
 
-from run_pipeline import (DATA, ROOT, SEG_CONFIG, Pipeline, make_data, run, scalars,
-                          test_metrics)
+from semformer.apis import PipelineRunner, Stage
+from semformer.apis.adapt import dataset_options
+from semformer.apis.chains import ChainBuilder, synthetic_data_stage
+from semformer.apis.report import write_table
 
-CAAE = 'configs/synthetic/semformer_caae.py'
-CRF = 'configs/synthetic/pseudo-label_crf.py'
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CAAE = 'configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py'
+CRF = 'configs/pseudo_label/crf_semformer_synthetic.py'
+SEG = 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py'
 METHODS = {  # name: (what, config)
-    'semformer': ('SemFormer (CRA maps)', 'configs/synthetic/semformer_cam.py'),
+    'semformer': ('SemFormer (CRA maps)',
+                  'configs/semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py'),
     'mctformer-v2': ('MCTformer-V2 (fused, patch-attention refined)',
-                     'configs/synthetic/mctformer-v2_cam.py'),
-    'cam': ('plain CAM (classifier on one cls token)', 'configs/synthetic/cam_vit-t8.py'),
+                     'configs/mctformer/mctformer-v2_vit-t8_1xb16-500_synthetic-64x64.py'),
+    'cam': ('plain CAM (classifier on one cls token)',
+            'configs/cam/cam_vit-t8_1xb16-500_synthetic-64x64.py'),
 }
 COLUMNS = [  # key, header
     ('cam_val', 'CAM mIoU, val'), ('cam_val_plain', 'CAM mIoU, val, unrefined maps'),
@@ -40,45 +43,40 @@ COLUMNS = [  # key, header
 ]
 
 
-def run_method(name, seed, work, args, caae_ckpt, fresh):
-    """One method with one seed through every stage: a dict of results."""
+def method_stages(b, name, seed, seg_iters):
+    """One method with one seed: CAM model -> CAMs of train -> CRF labels ->
+    DeepLabV3+ (its last validation is the final mIoU)."""
     config = METHODS[name][1]
-    out = osp.join(work, name, f'seed{seed}')
-    p = Pipeline(out, args.max_iters)
-    p.recompute = fresh
+    key = f'{name.replace("-", "_")}_seed{seed}'
     seed_opt = f'randomness.seed={seed}'
-    options = [seed_opt] + ([f'model.caae_checkpoint={caae_ckpt}'] if caae_ckpt else [])
-    t0 = time.time()
-    cam_ckpt, status = p.train(config, osp.join(out, 'cam'), options)
-    minutes_file = osp.join(out, 'train_minutes.json')
-    if status != 'reused' or not osp.isfile(minutes_file):
-        with open(minutes_file, 'w') as f:
-            json.dump((time.time() - t0) / 60, f)
-    r = dict(method=name, seed=seed, train_minutes=json.load(open(minutes_file)))
-    m = scalars(osp.join(out, 'cam'))
-    refined = 'cam/plain_mIoU' in m  # methods with refined maps report both
-    r.update(cam_val=m['cam/mIoU'], threshold=m['cam/threshold'],
-             cam_val_plain=m['cam/plain_mIoU'] if refined else None)
+    caae = ['model.caae_checkpoint={caae.checkpoint}'] if name == 'semformer' else []
+    return [
+        Stage(f'{key}_cam', f'{name}, seed {seed}: CAM model', 'train', config,
+              options=b.options(config, [seed_opt] + caae)),
+        Stage(f'{key}_cams', f'{name}, seed {seed}: CAMs of train', 'test', config,
+              checkpoint='{' + key + '_cam.checkpoint}', out_dir=True,
+              options=b.options(config, [
+                  'test_dataloader.dataset.ann_file=ImageSets/Segmentation/train.txt',
+                  'test_cfg.type=ResumableTestLoop', 'test_cfg.save=cams'])),
+        Stage(f'{key}_crf', f'{name}, seed {seed}: CRF pseudo labels', 'test', CRF,
+              out_dir=True, options=b.options(
+                  CRF, ['model.bg_threshold={' + key + '_cam.metrics[cam/threshold]}'],
+                  cam_dir='{' + key + '_cams.out_dir}')),
+        Stage(f'{key}_seg', f'{name}, seed {seed}: DeepLabV3+', 'train', SEG,
+              max_iters=seg_iters,
+              options=b.options(SEG, [seed_opt], train_labels='{' + key + '_crf.out_dir}')),
+    ]
 
-    tag = f'{name}-seed{seed}'
-    m, _ = p.test(config, osp.join(out, 'cams_train'), osp.join(ROOT, DATA, 'CAMs', tag),
-                  cam_ckpt, ['test_dataloader.dataset.ann_file=ImageSets/Segmentation/train.txt',
-                             'test_cfg.type=ResumableTestLoop', 'test_cfg.save=cams'])
-    r['cam_train'] = m['cam/mIoU']
-    m, _ = p.test(CRF, osp.join(out, 'pseudo_crf'),
-                  osp.join(ROOT, DATA, 'PseudoLabels', tag + '-crf'),
-                  options=[f'model.bg_threshold={r["threshold"]}',
-                           f'test_dataloader.dataset.pipeline.2.cam_dir={DATA}/CAMs/{tag}'])
-    r['pseudo'] = m['pseudo/mIoU']
-    seg_dir = osp.join(out, 'deeplabv3plus')
-    seg_ckpt, _ = p.train(SEG_CONFIG, seg_dir, [
-        seed_opt, f'train_dataloader.dataset.data_prefix.seg_map_path=PseudoLabels/{tag}-crf'],
-        max_iters=args.seg_iters)
-    eval_dir = osp.join(seg_dir, 'test')
-    if p.recompute or not osp.isdir(eval_dir):
-        run([sys.executable, 'tools/test.py', SEG_CONFIG, seg_ckpt, '--work-dir', eval_dir])
-    r['final'] = test_metrics(eval_dir)['mIoU']
-    return r
+
+def result_row(runner, name, seed):
+    key = f'{name.replace("-", "_")}_seed{seed}'
+    cam = runner.metrics(f'{key}_cam')
+    return dict(method=name, seed=seed, threshold=cam['cam/threshold'],
+                cam_val=cam['cam/mIoU'], cam_val_plain=cam.get('cam/plain_mIoU'),
+                cam_train=runner.metrics(f'{key}_cams')['cam/mIoU'],
+                pseudo=runner.metrics(f'{key}_crf')['pseudo/mIoU'],
+                final=runner.metrics(f'{key}_seg')['mIoU'],
+                train_minutes=runner.records[f'{key}_cam']['minutes'])
 
 
 def fmt(values):
@@ -91,23 +89,15 @@ def fmt(values):
 
 
 def report(rows, work, args):
-    methods = [m for m in METHODS if any(r['method'] == m for r in rows)]
-    lines = ['| method | seeds | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
-             '|---|---|' + '---:|' * len(COLUMNS)]
-    for name in methods:
+    summary = []
+    for name in [m for m in METHODS if any(r['method'] == m for r in rows)]:
         runs = [r for r in rows if r['method'] == name]
-        lines.append(f'| {METHODS[name][0]} | {len(runs)} | '
-                     + ' | '.join(fmt([r[k] for r in runs]) for k, _ in COLUMNS) + ' |')
-    lines += ['', '| method | seed | threshold | ' + ' | '.join(h for _, h in COLUMNS) + ' |',
-              '|---|---:|---:|' + '---:|' * len(COLUMNS)]
-    for r in rows:
-        lines.append(f'| {r["method"]} | {r["seed"]} | {r["threshold"]:.2f} | '
-                     + ' | '.join(fmt([r[k]]) for k, _ in COLUMNS) + ' |')
-    markdown = '\n'.join(lines) + '\n'
-    with open(osp.join(work, 'benchmark.md'), 'w') as f:
-        f.write(markdown)
-    with open(osp.join(work, 'benchmark.json'), 'w') as f:
-        json.dump(dict(seeds=args.seeds, seg_iters=args.seg_iters, rows=rows), f, indent=1)
+        summary.append(dict(method=METHODS[name][0], seeds=len(runs),
+                            **{k: fmt([r[k] for r in runs]) for k, _ in COLUMNS}))
+    write_table(osp.join(work, 'benchmark'), summary,
+                [('method', 'method'), ('seeds', 'seeds'), *COLUMNS],
+                extra=dict(seeds=args.seeds, seg_iters=args.seg_iters, runs=rows))
+    markdown = open(osp.join(work, 'benchmark.md')).read()
     print('\n' + markdown, flush=True)
 
 
@@ -124,21 +114,26 @@ def main():
                         help='shorten every training to this many iterations (smoke test)')
     args = parser.parse_args()
     work = osp.join(ROOT, args.work_dir)
-    os.makedirs(work, exist_ok=True)
-    fresh = make_data(args.num_train, args.num_val)
-    caae_ckpt, caae_trained = None, False
-    if 'semformer' in args.methods:
-        p = Pipeline(work, args.max_iters)
-        p.recompute = fresh
-        caae_ckpt, _ = p.train(CAAE, osp.join(work, 'caae'), ['randomness.seed=0'])
-        caae_trained = p.recompute  # a new CAAE: SemFormer's runs are stale
-    rows = []
+    data_dir = osp.join(ROOT, 'data/synthetic')
+    voc_root = osp.join(data_dir, 'VOC2012')
+    b = ChainBuilder(ROOT, lambda config: dataset_options(b.cfg(config), voc_root))
+    stages = [synthetic_data_stage(data_dir, seed=0, num_train=args.num_train,
+                                   num_val=args.num_val, size=64, clutter='low')]
+    if 'semformer' in args.methods:  # one frozen CAAE (seed 0) shared by the seeds
+        stages.append(Stage('caae', 'SemFormer stage 1: CAAE', 'train', CAAE,
+                            options=b.options(CAAE, ['randomness.seed=0']),
+                            after=('data', )))
     for seed in args.seeds:  # seed-major: an interrupted benchmark has whole seeds
         for name in args.methods:
-            semformer = name == 'semformer'
-            rows.append(run_method(name, seed, work, args, caae_ckpt if semformer else None,
-                                   fresh or (semformer and caae_trained)))
-            report(rows, work, args)
+            stages += method_stages(b, name, seed, args.seg_iters)
+    for s in stages:
+        if s.name not in ('data', ) and not s.after:
+            s.after = ('data', )
+    runner = PipelineRunner(stages, work, root=ROOT, max_iters=args.max_iters,
+                            report='stages', title='benchmark stages')
+    runner.run()
+    rows = [result_row(runner, name, seed) for seed in args.seeds for name in args.methods]
+    report(rows, work, args)
 
 
 if __name__ == '__main__':

@@ -12,13 +12,11 @@ label file ``OUT/VOC2012/cls_labels.json`` and ``OUT/contact_sheet.png``. A tree
 already written with the same settings is kept unless ``--force`` is given.
 """
 import argparse
-import json
 import os.path as osp
-import shutil
 import time
 
 from semformer.datasets.synthetic import (CLUTTER, TEXTURES, WORLDS, contact_sheet,
-                                          make_synthetic_voc)
+                                          ensure_synthetic_voc)
 
 
 def parse_args():
@@ -39,31 +37,25 @@ def parse_args():
                         help='object radius as a fraction of the image side')
     parser.add_argument('--textures', nargs='+', choices=TEXTURES, default=list(TEXTURES),
                         help='texture kinds of the objects')
+    parser.add_argument('--shapes', nargs='+', metavar='NAME',
+                        help='foreground classes from the shape library instead of '
+                        "--world's (e.g. a second world with other classes)")
     parser.add_argument('--force', action='store_true', help='rewrite the tree')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    root = osp.join(args.out, 'VOC2012')
-    settings = dict(seed=args.seed, num_train=args.num_train, num_val=args.num_val,
-                    size=args.size, clutter=args.clutter, classes=list(WORLDS[args.world]),
-                    world=args.world, objects=list(args.objects),
-                    radius=list(args.radius), object_textures=list(args.textures))
-    marker = osp.join(root, 'synthetic.json')
-    if not args.force and osp.isfile(marker):
-        with open(marker) as f:
-            if json.load(f) == settings:
-                print(f'{root} already holds this synthetic set; --force rewrites it')
-                return
-    if osp.isdir(root):
-        shutil.rmtree(root)
     t0 = time.time()
-    make_synthetic_voc(args.out, seed=args.seed, num_train=args.num_train,
-                       num_val=args.num_val, size=args.size, clutter=args.clutter,
-                       world=args.world, min_objects=args.objects[0],
-                       max_objects=args.objects[1], radius_range=tuple(args.radius),
-                       object_textures=tuple(args.textures))
+    root, written = ensure_synthetic_voc(
+        args.out, force=args.force, seed=args.seed, num_train=args.num_train,
+        num_val=args.num_val, size=args.size, clutter=args.clutter, world=args.world,
+        min_objects=args.objects[0], max_objects=args.objects[1],
+        radius_range=tuple(args.radius), object_textures=tuple(args.textures),
+        shapes=args.shapes)
+    if not written:
+        print(f'{root} already holds this synthetic set; --force rewrites it')
+        return
     sheet = contact_sheet(root, osp.join(args.out, 'contact_sheet.png'))
     print(f'wrote {args.num_train} train + {args.num_val} val images to {root} in '
           f'{time.time() - t0:.1f} s; contact sheet: {sheet}')

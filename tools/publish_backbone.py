@@ -5,7 +5,7 @@ checkpoints) and a ``meta`` dict saying where it came from, and loads with
 ``init_cfg=dict(type='Pretrained', checkpoint=PATH, prefix='backbone.')``.
 
 Example:
-    python tools/publish_backbone.py work_dirs/pretrain_vit-t8_multilabel/best.pth \
+    python tools/publish_backbone.py work_dirs/vit-t8_1xb32-8k-multilabel_synthetic-pretrain-64x64/best.pth \
         checkpoints/synthetic_vit-t8_pretrain.pth --note "seed 1000 ..."
 """
 import argparse

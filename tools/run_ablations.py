@@ -1,24 +1,22 @@
 """The paper's ablations as config switches, on the synthetic dataset.
 
-Every variant is the main job's stage 2 (``configs/synthetic/semformer_cam.py``)
+Every variant is the main job's stage 2 (``configs/semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py``)
 with ``--cfg-options``; the CAAE variants first train their own stage 1 with the
 matching options (the frozen CAAE of stage 2 must have the same architecture).
-Test-time variants (CRA's U) only re-test the baseline checkpoint. Finished runs are
-reused. Writes ``ablations.md`` and ``ablations.json`` to ``--work-dir``: variant,
+Test-time variants (CRA's U) only re-test the baseline checkpoint. Stages run
+through ``semformer.apis.PipelineRunner`` (reused while unchanged). Writes ``ablations.md`` and ``ablations.json`` to ``--work-dir``: variant,
 CAM mIoU on val without / with CRA, best threshold, FP, FN, train minutes.
 
     python tools/run_ablations.py [--variants baseline no-cf ...] [--max-iters N]
 """
 import argparse
-import json
-import os
 import os.path as osp
-import sys
-import time
 
-from run_pipeline import ROOT, Pipeline, run, scalars, test_metrics
+from semformer.apis import PipelineRunner, Stage
+from semformer.apis.report import write_table
 
-CAAE, CAM = 'configs/synthetic/semformer_caae.py', 'configs/synthetic/semformer_cam.py'
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CAAE, CAM = 'configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py', 'configs/semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py'
 # name: (what, stage-1 options or None for the main CAAE, stage-2 options,
 #        test-time options or None)
 VARIANTS = {
@@ -50,7 +48,33 @@ VARIANTS = {
 }
 
 
-def cam_row(name, what, m, minutes):
+def stage_key(name):
+    return name.replace('-', '_')
+
+
+def variant_stages(name):
+    """The stages of one variant (its CAAE, its stage 2 or its re-test)."""
+    what, caae_opts, cam_opts, test_opts = VARIANTS[name]
+    stages = []
+    caae = 'caae' if caae_opts is None else f'caae_{stage_key(name)}'
+    if caae_opts is not None:
+        stages.append(Stage(caae, f'{name}: CAAE', 'train', CAAE, options=caae_opts))
+    if test_opts is None:
+        stages.append(Stage(stage_key(name), f'{name}: SemFormer', 'train', CAM,
+                            options=['model.caae_checkpoint={' + caae + '.checkpoint}',
+                                     *cam_opts]))
+    else:
+        stages.append(Stage(stage_key(name), f'{name}: test of the baseline', 'test', CAM,
+                            checkpoint='{baseline.checkpoint}', options=test_opts))
+    return stages
+
+
+def cam_row(name, runner):
+    what, caae_opts, _, test_opts = VARIANTS[name]
+    m = runner.metrics(stage_key(name))
+    minutes = runner.records['baseline' if test_opts else stage_key(name)]['minutes']
+    if caae_opts is not None:
+        minutes += runner.records[f'caae_{stage_key(name)}']['minutes']
     row = dict(variant=name, what=what, minutes=minutes)
     for prefix, key in (('cam/plain_', 'plain'), ('cam/', 'cra')):
         for field in ('mIoU', 'threshold', 'FP', 'FN'):
@@ -59,18 +83,15 @@ def cam_row(name, what, m, minutes):
 
 
 def report(rows, work):
-    lines = ['| variant | CAM mIoU, no CRA | CAM mIoU, CRA | threshold (no CRA / CRA) | '
-             'FP (CRA) | FN (CRA) | train minutes |', '|---|---:|---:|---|---:|---:|---:|']
-    for r in rows:
-        lines.append(
-            f'| {r["variant"]}: {r["what"]} | {r["plain_mIoU"]:.1f} | {r["cra_mIoU"]:.1f} | '
-            f'{r["plain_threshold"]:.2f} / {r["cra_threshold"]:.2f} | {r["cra_FP"]:.1f} | '
-            f'{r["cra_FN"]:.1f} | {r["minutes"]:.1f} |')
-    markdown = '\n'.join(lines) + '\n'
-    with open(osp.join(work, 'ablations.md'), 'w') as f:
-        f.write(markdown)
-    with open(osp.join(work, 'ablations.json'), 'w') as f:
-        json.dump(rows, f, indent=1)
+    cells = [dict(variant=f'{r["variant"]}: {r["what"]}', plain=r['plain_mIoU'],
+                  cra=r['cra_mIoU'],
+                  thr=f'{r["plain_threshold"]:.2f} / {r["cra_threshold"]:.2f}',
+                  fp=r['cra_FP'], fn=r['cra_FN'], minutes=r['minutes']) for r in rows]
+    markdown = write_table(
+        osp.join(work, 'ablations'), cells,
+        [('variant', 'variant'), ('plain', 'CAM mIoU, no CRA'), ('cra', 'CAM mIoU, CRA'),
+         ('thr', 'threshold (no CRA / CRA)'), ('fp', 'FP (CRA)'), ('fn', 'FN (CRA)'),
+         ('minutes', 'train minutes')], extra=dict(runs=rows))
     print('\n' + markdown)
 
 
@@ -83,40 +104,19 @@ def main():
                         help='shorten every training to this many iterations (smoke test)')
     args = parser.parse_args()
     work = osp.join(ROOT, args.work_dir)
-    os.makedirs(work, exist_ok=True)
-    p = Pipeline(work, args.max_iters)
-    record = osp.join(work, 'train_minutes.json')  # work dir -> minutes it took to train
-    minutes = json.load(open(record)) if osp.isfile(record) else {}
-
-    def train(config, work_dir, options):
-        t0 = time.time()
-        ckpt, status = p.train(config, work_dir, options)
-        p.recompute = False  # variants are independent: nothing downstream to clear
-        key = osp.relpath(work_dir, work)
-        if status != 'reused' or key not in minutes:
-            minutes[key] = (time.time() - t0) / 60
-            with open(record, 'w') as f:
-                json.dump(minutes, f, indent=1)
-        return ckpt, minutes[key]
-
-    rows = []
-    for name in args.variants:
-        what, caae_opts, cam_opts, test_opts = VARIANTS[name]
-        caae_dir = osp.join(work, 'caae' if caae_opts is None else f'caae_{name}')
-        caae_ckpt, caae_min = train(CAAE, caae_dir, caae_opts or [])
-        cam_dir = osp.join(work, 'baseline' if test_opts else name)
-        cam_ckpt, cam_min = train(CAM, cam_dir,
-                                  [f'model.caae_checkpoint={caae_ckpt}', *cam_opts])
-        if test_opts is None:
-            m = scalars(cam_dir)
-        else:
-            eval_dir = osp.join(work, name)
-            run([sys.executable, 'tools/test.py', CAM, cam_ckpt, '--work-dir', eval_dir,
-                 '--cfg-options', *test_opts])
-            m = test_metrics(eval_dir)
-        train_min = cam_min + (caae_min if caae_opts is not None else 0)
-        rows.append(cam_row(name, what, m, train_min))
-    report(rows, work)
+    needed = list(args.variants)
+    if any(VARIANTS[v][3] for v in needed) and 'baseline' not in needed:
+        needed.insert(0, 'baseline')  # test-time variants re-test its checkpoint
+    stages = [Stage('caae', 'CAAE (shared)', 'train', CAAE)]
+    if 'baseline' in needed:  # before the test-time variants that read it
+        stages += variant_stages('baseline')
+    for name in needed:
+        if name != 'baseline':
+            stages += variant_stages(name)
+    runner = PipelineRunner(stages, work, root=ROOT, max_iters=args.max_iters,
+                            report='stages', title='ablation stages')
+    runner.run()
+    report([cam_row(name, runner) for name in args.variants], work)
 
 
 if __name__ == '__main__':

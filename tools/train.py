@@ -36,6 +36,10 @@ def parse_args():
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--metrics-json', metavar='PATH',
+        help='write the metrics of each validation as JSON to PATH (the last one '
+        'stays; folders are created, the file is replaced atomically)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -66,6 +70,9 @@ def main():
             if amp_type == 'AmpOptimWrapper':
                 cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     cfg.resume = args.resume
+    if args.metrics_json:
+        cfg.custom_hooks = list(cfg.get('custom_hooks') or []) + [
+            dict(type='MetricsJsonHook', path=args.metrics_json)]
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
     shutdown_distributed()

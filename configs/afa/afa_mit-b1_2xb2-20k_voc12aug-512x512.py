@@ -12,21 +12,13 @@
 # log shows 63.1 (val, single scale, no CRF) at 20k. Test here: scales 1, 0.5, 0.75
 # + flip (their test_msc_flip.py) on the image resized to long side 512; no CRF.
 _base_ = [
-    '../_base_/datasets/voc12_image_labels.py', '../_base_/schedules/iter_based.py',
-    'mmseg::_base_/default_runtime.py'
+    '../_base_/models/afa.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/schedules/adamw-warmup-poly_20k.py', 'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (512, 512)
 checkpoint = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/segformer/mit_b1_20220624-02e5a6a1.pth'  # noqa
 model = dict(
-    type='AFA',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
+    data_preprocessor=dict(size=crop_size),
     backbone=dict(
         type='MixVisionTransformer',
         in_channels=3,
@@ -45,29 +37,12 @@ model = dict(
         drop_path_rate=0.1,
         init_cfg=dict(type='Pretrained', checkpoint=checkpoint)),
     # SegFormer's all-MLP head (mmseg's uses BN + ReLU after each 1x1 projection,
-    # the authors' plain linear layers), 256 channels, dropout 0.1
-    decode_head=dict(
-        type='SegformerHead',
-        in_channels=[64, 128, 320, 512],
-        in_index=[0, 1, 2, 3],
-        channels=256,
-        dropout_ratio=0.1,
-        num_classes=21,
-        norm_cfg=dict(type='SyncBN', requires_grad=True),
-        align_corners=False,
-        loss_decode=dict(type='BgFgBalancedCrossEntropyLoss', loss_weight=0.1)),
-    cls_head=dict(
-        type='GMPCAMHead', in_channels=512, num_classes=21,
-        loss_cls=dict(type='MultiLabelSoftMarginLoss', loss_weight=1.0)),
-    # attention of the last 2 blocks x 8 heads
-    aff_head=dict(
-        type='AffinityFromAttentionHead', in_channels=16,
-        loss_aff=dict(type='AffinityLoss', loss_weight=0.1)),
-    attn_layers=2,
-    par=dict(type='PAR', dilations=(1, 2, 4, 8, 12, 24), iterations=10),
-    train_cfg=dict(cam_scales=(1.0, 0.5, 1.5), high_thre=0.55, low_thre=0.35, radius=8,
-                   warmup_iters=2000, aff_label_iter=6000),
-    test_cfg=dict(scales=(1.0, 0.5, 0.75), flip=True, merge='max', with_cams=False))
+    # the authors' plain linear layers), 256 channels
+    decode_head=dict(in_channels=[64, 128, 320, 512], in_index=[0, 1, 2, 3], channels=256,
+                     num_classes=21, norm_cfg=dict(type='SyncBN', requires_grad=True)),
+    cls_head=dict(in_channels=512, num_classes=21),
+    aff_head=dict(in_channels=16),  # attention of the last 2 blocks x 8 heads
+    train_cfg=dict(radius=8, warmup_iters=2000, aff_label_iter=6000))
 
 # rescale x [0.5, 2] (VOC's long side is ~500: RandomResize scales the long side to
 # 500 r), flip, 512 crop; the preprocessor pads to 512 (ignored in the losses)
@@ -78,28 +53,20 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='PackImageLabelInputs'),
 ]
+# scored on the image resized to long side 512
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(512, 512), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackImageLabelInputs'),
+    *_base_.test_pipeline[1:],
 ]
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
     dataset=dict(ann_file='ImageSets/Segmentation/val.txt', pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
 
-max_iters = 20000
-warmup_iters = 1500
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
+    constructor='QuietOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={
-        'decode_head': dict(lr_mult=10.0),
-        'cls_head': dict(lr_mult=10.0),
         'aff_head': dict(lr_mult=10.0),
         # the authors freeze the MiT norm layers (lr 0)
         'norm': dict(lr_mult=0.0, decay_mult=0.0),
@@ -107,12 +74,4 @@ optim_wrapper = dict(
     }))
 # linear warm-up from 1e-6 times poly (1 - t / 20000)^1 from step 0: after the
 # warm-up exactly the authors' PolyWarmupAdamW
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=warmup_iters),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False, begin=0, end=max_iters),
-]
-train_cfg = dict(max_iters=max_iters, val_interval=2000)
-default_hooks = dict(checkpoint=dict(interval=2000))
-# every process draws its own augmentation and view parameters (as each GPU's
-# data workers do in the authors' code)
-randomness = dict(seed=0, diff_rank_seed=True)
+param_scheduler = [_base_.param_scheduler[0], dict(_base_.param_scheduler[1], power=1.0)]

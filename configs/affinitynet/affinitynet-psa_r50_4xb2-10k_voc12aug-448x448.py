@@ -8,30 +8,16 @@
 # config (the authors' 0.11 / 0.15 leave almost no band).
 #   bash tools/dist_train.sh configs/affinitynet/affinitynet-psa_r50_4xb2-10k_voc12aug-448x448.py 4   # 4 GPUs x 2
 _base_ = [
-    '../_base_/models/affinitynet_r50.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/models/affinitynet-psa_r50.py', '../_base_/datasets/voc12_seeds.py',
     '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
 model = {{_base_.affinity_net}}
-crop_size = (448, 448)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(896, 896), ratio_range=(0.25, 1.0), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    batch_size=2,
-    dataset=dict(ann_file='ImageSets/Segmentation/trainaug.txt',
-                 data_prefix=dict(seg_map_path='PseudoLabels/seeds'),
-                 pipeline=train_pipeline))
-val_dataloader = val_evaluator = val_cfg = None
-test_dataloader = test_evaluator = test_cfg = None
+train_dataloader = dict(batch_size=2)
+val_cfg = test_cfg = None
 
 max_iters = 10580
 optim_wrapper = dict(
+    constructor='QuietOptimWrapperConstructor',
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys={'projections': dict(lr_mult=10.0),

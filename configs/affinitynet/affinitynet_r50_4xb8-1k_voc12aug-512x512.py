@@ -10,7 +10,7 @@
 # the alternative in configs/affinitynet/affinitynet-psa_r50_4xb2-10k_voc12aug-448x448.py.
 #   bash tools/dist_train.sh configs/affinitynet/affinitynet_r50_4xb8-1k_voc12aug-512x512.py 4   # 4 GPUs x 8
 _base_ = [
-    '../_base_/models/affinitynet_r50.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/models/affinitynet_r50.py', '../_base_/datasets/voc12_seeds.py',
     '../_base_/schedules/iter_based.py', 'mmseg::_base_/default_runtime.py'
 ]
 model = {{_base_.boundary_affinity_net}}
@@ -26,13 +26,8 @@ train_pipeline = [
     dict(type='RandomCrop', crop_size=crop_size),  # padded to 512 by the preprocessor
     dict(type='PackSegInputs'),
 ]
-train_dataloader = dict(
-    batch_size=8,
-    dataset=dict(ann_file='ImageSets/Segmentation/trainaug.txt',
-                 data_prefix=dict(seg_map_path='PseudoLabels/seeds'),
-                 pipeline=train_pipeline))
-val_dataloader = val_evaluator = val_cfg = None
-test_dataloader = test_evaluator = test_cfg = None
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+val_cfg = test_cfg = None
 
 # 3 epochs of 10,582 images at batch 32
 max_iters = 990

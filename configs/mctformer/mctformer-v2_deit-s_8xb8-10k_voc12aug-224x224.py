@@ -44,6 +44,7 @@ test_evaluator = val_evaluator
 max_iters = 9920
 warmup_iters = 827
 optim_wrapper = dict(
+    constructor='QuietOptimWrapperConstructor',
     type='OptimWrapper',
     optimizer=dict(type='AdamW', lr=5e-4 * 64 / 512, weight_decay=0.05),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0, custom_keys={

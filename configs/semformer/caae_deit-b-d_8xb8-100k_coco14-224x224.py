@@ -7,30 +7,16 @@
 #   python tools/dataset_converters/coco_wsss.py data/coco2014
 #   bash tools/dist_train.sh configs/semformer/caae_deit-b-d_8xb8-100k_coco14-224x224.py 8   # 8 GPUs x 8 images
 # Validation: the CAAE as a multi-label classifier on the first 5,000 val images.
-_base_ = ['./caae_deit-b-d_8xb8-33k_voc12aug-224x224.py']
+_base_ = [
+    './caae_deit-b-d_8xb8-33k_voc12aug-224x224.py', '../_base_/datasets/coco14_splits.py'
+]
 data_root = 'data/coco2014'
 model = dict(num_classes=81)
-train_dataloader = dict(
-    dataset=dict(
-        type='COCOImageLabelDataset',
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/train.txt',
-        data_prefix=dict(_delete_=True, img_path='train2014',
-                         seg_map_path='SegmentationClass/train2014')))
-val_dataloader = dict(
-    dataset=dict(
-        type='COCOImageLabelDataset',
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/val.txt',
-        indices=5000,
-        data_prefix=dict(_delete_=True, img_path='val2014',
-                         seg_map_path='SegmentationClass/val2014')))
+train_dataloader = dict(dataset=_base_.coco14_train)
+val_dataloader = dict(dataset=_base_.coco14_val)
 test_dataloader = val_dataloader
 
 max_iters = 100000
-param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters,
-         by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]  # the VOC config's poly decay
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 10)
 default_hooks = dict(checkpoint=dict(interval=max_iters // 10))

@@ -11,7 +11,9 @@
 #   bash tools/dist_train.sh configs/semformer/semformer_deit-s_1xb8-80k_coco14-448x448.py 1  # 1 GPU x 8 images
 # Validation: CAMs (CAMMetric) on the first 5,000 val images, as ToCo's val_part;
 # tools/test.py scores all 40,137 val images.
-_base_ = ['./semformer_deit-s_1xb8-26k_voc12aug-448x448.py']
+_base_ = [
+    './semformer_deit-s_1xb8-26k_voc12aug-448x448.py', '../_base_/datasets/coco14_splits.py'
+]
 data_root = 'data/coco2014'
 caae_checkpoint = 'work_dirs/caae_deit-b-d_8xb8-100k_coco14-224x224/iter_100000.pth'
 model = dict(
@@ -19,32 +21,11 @@ model = dict(
     decode_head=dict(num_classes=81),
     caae=dict(num_classes=81),
     caae_checkpoint=caae_checkpoint)
-train_dataloader = dict(
-    dataset=dict(
-        type='COCOImageLabelDataset',
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/train.txt',
-        data_prefix=dict(_delete_=True, img_path='train2014',
-                         seg_map_path='SegmentationClass/train2014')))
-val_dataloader = dict(
-    dataset=dict(
-        type='COCOImageLabelDataset',
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/val.txt',
-        indices=5000,
-        data_prefix=dict(_delete_=True, img_path='val2014',
-                         seg_map_path='SegmentationClass/val2014')))
-test_dataloader = dict(
-    dataset=dict(
-        type='COCOImageLabelDataset',
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/val.txt',
-        data_prefix=dict(_delete_=True, img_path='val2014',
-                         seg_map_path='SegmentationClass/val2014')))
+train_dataloader = dict(dataset=_base_.coco14_train)
+val_dataloader = dict(dataset=_base_.coco14_val)
+test_dataloader = dict(dataset=_base_.coco14_test)
 
 max_iters = 80000
-param_scheduler = [
-    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=max_iters, by_epoch=False)
-]
+param_scheduler = [dict(_base_.param_scheduler[0], end=max_iters)]  # the VOC config's poly decay
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 4)
 default_hooks = dict(checkpoint=dict(interval=max_iters // 4))

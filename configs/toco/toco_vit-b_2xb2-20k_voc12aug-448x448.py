@@ -15,67 +15,32 @@
 #   python tools/model_converters/timm_vit_to_mmpretrain.py SRC DST
 # Test here: scales 1.0, 1.5, 1.25 + flip (their infer_seg_voc.py), no CRF.
 _base_ = [
-    '../_base_/datasets/voc12_image_labels.py', '../_base_/schedules/iter_based.py',
-    'mmseg::_base_/default_runtime.py'
+    '../_base_/models/toco.py', '../_base_/datasets/voc12_image_labels.py',
+    '../_base_/schedules/adamw-warmup-poly_20k.py', 'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (448, 448)
 checkpoint = 'checkpoints/vit-base-p16_jx-in21k-ft-in1k-224.pth'
 model = dict(
-    type='ToCo',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],  # ImageNet's, as the authors' loader (also for ViT)
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
+    # ImageNet's mean and std, as the authors' loader (also for ViT)
+    data_preprocessor=dict(size=crop_size),
+    # ViT-B/16 at 224 with its class token, the final LayerNorm, no drop path
     backbone=dict(
-        type='MultiClassTokenViT',
-        num_class_tokens=1,
-        arch='base',
-        img_size=224,
-        patch_size=16,
-        out_type='raw',
-        final_norm=True,
-        drop_path_rate=0.0,
+        type='MultiClassTokenViT', arch='base', img_size=224, patch_size=16,
+        num_class_tokens=1, out_type='raw', final_norm=True, drop_path_rate=0.0,
         init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')),
-    # LargeFOV: two 3 x 3 convs (512 channels, dilation 5, ReLU) and a 1 x 1
-    # classifier (mmseg's FCNHead; the authors' convs have no biases)
-    decode_head=dict(
-        type='FCNHead',
-        in_channels=768,
-        in_index=0,
-        channels=512,
-        num_convs=2,
-        kernel_size=3,
-        dilation=5,
-        concat_input=False,
-        dropout_ratio=0.0,
-        num_classes=21,
-        norm_cfg=None,
-        act_cfg=dict(type='ReLU'),
-        align_corners=False,
-        loss_decode=dict(type='BgFgBalancedCrossEntropyLoss', loss_weight=0.1)),
-    cls_head=dict(type='GMPCAMHead', in_channels=768, num_classes=21,
+    # LargeFOV with 512 channels, dilation 5
+    decode_head=dict(in_channels=768, channels=512, dilation=5, num_classes=21),
+    cls_head=dict(in_channels=768, num_classes=21,
                   loss_cls=dict(type='MultiLabelSoftMarginLoss', loss_weight=1.0)),
-    aux_cls_head=dict(type='GMPCAMHead', in_channels=768, num_classes=21,
+    aux_cls_head=dict(in_channels=768, num_classes=21,
                       loss_cls=dict(type='MultiLabelSoftMarginLoss', loss_weight=1.0)),
-    ctc_head=dict(type='CTCProjectionHead', in_channels=768, out_channels=1024,
-                  hidden_channels=2048, bottleneck_channels=256, num_layers=3,
-                  momentum=0.9),
-    loss_ptc=dict(type='PatchTokenContrastLoss', loss_weight=0.2),
-    loss_ctc=dict(type='ClassTokenContrastLoss', temperature=0.5, loss_weight=0.5),
-    loss_reg=dict(type='DenseEnergyLoss', sigma_rgb=15.0, sigma_xy=100.0, scale_factor=0.5,
-                  energy_weight=1e-7, loss_weight=0.05),
-    aux_layer=-3,
+    ctc_head=dict(in_channels=768, out_channels=1024, hidden_channels=2048,
+                  bottleneck_channels=256),
+    loss_reg=dict(sigma_xy=100.0),
     freeze_pos_embed=True,
     par=dict(type='PAR', dilations=(1, 2, 4, 8, 12, 24), iterations=10),
-    train_cfg=dict(cam_scales=(1.0, 0.5, 1.5), high_thre=0.7, low_thre=0.25,
-                   warmup_iters=2000, num_local_crops=8, local_crop_size=96,
-                   neg_crop_ratio=0.2, global_crop_scale=(0.4, 1.0),
-                   jitter=(0.4, 0.4, 0.2, 0.1)),
-    test_cfg=dict(scales=(1.0, 1.5, 1.25), flip=True, merge='max', with_cams=False))
+    train_cfg=dict(warmup_iters=2000, local_crop_size=96, global_crop_scale=(0.4, 1.0),
+                   jitter=(0.4, 0.4, 0.2, 0.1)))
 
 # rescale x [0.5, 2] (long side 500 r), flip, 448 crop, then the first global
 # view's photometric augmentation (DINO's: jitter p 0.8, grayscale p 0.2, blur
@@ -95,36 +60,13 @@ train_pipeline = [
          prob=1.0),
     dict(type='PackImageLabelInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='PackImageLabelInputs'),
-]
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    dataset=dict(ann_file='ImageSets/Segmentation/val.txt', pipeline=test_pipeline))
+val_dataloader = dict(dataset=dict(ann_file='ImageSets/Segmentation/val.txt'))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
-test_evaluator = val_evaluator
 
-max_iters = 20000
-warmup_iters = 1500
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=6e-5, betas=(0.9, 0.999), weight_decay=0.01),
+    constructor='QuietOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={
-        'decode_head': dict(lr_mult=10.0),
-        'cls_head': dict(lr_mult=10.0),
         'aux_cls_head': dict(lr_mult=10.0),
-        'ctc_head': dict(lr_mult=10.0),
+        'ctc_head': dict(lr_mult=10.0)
     }))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=warmup_iters),
-    dict(type='PolyLR', power=0.9, eta_min=0.0, by_epoch=False, begin=0, end=max_iters),
-]
-train_cfg = dict(max_iters=max_iters, val_interval=2000)
-default_hooks = dict(checkpoint=dict(interval=2000))
-# every process draws its own augmentation and view parameters (as each GPU's
-# data workers do in the authors' code)
-randomness = dict(seed=0, diff_rank_seed=True)

@@ -1,6 +1,7 @@
 # A tiny fully supervised FCN on the synthetic masks: a fixture that exercises
 # tools/train.py, tools/test.py and tools/dist_*.sh. It is not part of the pipeline.
 _base_ = [
+    '../../configs/_base_/models/seg_data_preprocessor.py',
     '../../configs/_base_/datasets/synthetic_shapes.py',
     'mmseg::_base_/default_runtime.py'
 ]
@@ -18,14 +19,7 @@ val_dataloader = dict(num_workers=0, persistent_workers=False)
 test_dataloader = val_dataloader
 model = dict(
     type='EncoderDecoder',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=crop_size),
+    data_preprocessor=dict(_base_.seg_data_preprocessor, size=crop_size),
     backbone=dict(
         type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
         num_stages=2, strides=(1, 2), dilations=(1, 1), out_indices=(1, ),

@@ -1,28 +1,13 @@
 # SemFormer stage 2 (the segmentation network): DeiT-S (ImageNet) with K = 21 class
 # tokens, the activation-map head with the five losses, the frozen stage-1 CAAE
 # (./caae_deit-b.py) loaded from `caae_checkpoint`, CRA over the last 4 blocks.
-_base_ = ['./caae_deit-b.py']
-checkpoint = 'https://download.openmmlab.com/mmclassification/v0/deit/deit-small_pt-4xb256_in1k_20220218-9425b9bb.pth'  # noqa
+_base_ = ['./caae_deit-b.py', './deit-s.py']
 caae_checkpoint = 'work_dirs/caae_deit-b-d_8xb8-33k_voc12aug-224x224/iter_33100.pth'
 model = dict(
     _delete_=True,
     type='SemFormer',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=(448, 448)),
-    backbone=dict(
-        type='MultiClassTokenViT',
-        num_class_tokens=21,
-        arch='deit-small',
-        img_size=448,
-        patch_size=16,
-        out_type='raw',
-        init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.')),
+    data_preprocessor=dict(_base_.seg_data_preprocessor, size=(448, 448)),
+    backbone=dict(_base_.deit_s, num_class_tokens=21, img_size=448),
     decode_head=dict(
         type='SemFormerHead',
         in_channels=384,

@@ -8,13 +8,14 @@ exact after occlusion and the image-level labels are the classes left in the mas
 import json
 import os
 import os.path as osp
+import shutil
 import xml.etree.ElementTree as ET
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from .label_files import write_label_file
-from .shapes import PRETRAIN_SHAPES, WSSS_SHAPES, shape_mask
+from .shapes import PRETRAIN_SHAPES, SHAPE_LIBRARY, WSSS_SHAPES, shape_mask
 
 SHAPE_CLASSES = ('background', ) + WSSS_SHAPES
 PRETRAIN_CLASSES = ('background', ) + PRETRAIN_SHAPES
@@ -175,7 +176,8 @@ WORLDS = {
 
 def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
                        clutter='low', progress=True, world='wsss', min_objects=1,
-                       max_objects=3, radius_range=(0.14, 0.3), object_textures=TEXTURES):
+                       max_objects=3, radius_range=(0.14, 0.3), object_textures=TEXTURES,
+                       shapes=None):
     """Write a synthetic world as ``out_dir/VOC2012`` in the VOC layout.
 
     Files: ``JPEGImages/*.jpg``, ``SegmentationClass/*.png`` (palette),
@@ -199,13 +201,16 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
             Defaults to (0.14, 0.3).
         object_textures (sequence[str]): the texture kinds objects are drawn
             with. Defaults to all of ``TEXTURES``.
+        shapes (sequence[str], optional): the foreground classes, names of
+            :data:`semformer.datasets.shapes.SHAPE_LIBRARY`, instead of ``world``'s
+            (e.g. a second world with other classes). Defaults to None.
 
     Returns:
         str: the ``VOC2012`` directory.
     """
     from tqdm import tqdm
 
-    classes = WORLDS[world]
+    classes = world_classes(world, shapes)
     root = osp.join(out_dir, 'VOC2012')
     for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
                 'ImageSets/Segmentation'):
@@ -237,12 +242,62 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
     with open(osp.join(root, 'classes.txt'), 'w') as f:
         f.write('\n'.join(classes) + '\n')
     with open(osp.join(root, 'synthetic.json'), 'w') as f:
-        json.dump(dict(seed=seed, num_train=num_train, num_val=num_val, size=size,
-                       clutter=clutter, classes=classes, world=world,
-                       objects=[min_objects, max_objects],
-                       radius=list(radius_range),
-                       object_textures=list(object_textures)), f, indent=1)
+        json.dump(synthetic_settings(seed, num_train, num_val, size, clutter, world,
+                                     min_objects, max_objects, radius_range,
+                                     object_textures, shapes), f, indent=1)
     return root
+
+
+def world_classes(world='wsss', shapes=None):
+    """The class names (background first) of a world or of a list of shapes."""
+    if shapes is None:
+        return WORLDS[world]
+    unknown = [s for s in shapes if s not in SHAPE_LIBRARY]
+    if unknown or len(set(shapes)) != len(shapes) or not shapes:
+        raise ValueError(f'shapes must be distinct names of the shape library, got '
+                         f'{list(shapes)}; known: {sorted(SHAPE_LIBRARY)}')
+    return ('background', ) + tuple(shapes)
+
+
+def synthetic_settings(seed=0, num_train=2000, num_val=300, size=64, clutter='low',
+                       world='wsss', min_objects=1, max_objects=3,
+                       radius_range=(0.14, 0.3), object_textures=TEXTURES, shapes=None):
+    """What ``synthetic.json`` records for a set made with these arguments."""
+    return dict(seed=seed, num_train=num_train, num_val=num_val, size=size,
+                clutter=clutter, classes=list(world_classes(world, shapes)),
+                world=world if shapes is None else 'custom',
+                objects=[min_objects, max_objects], radius=list(radius_range),
+                object_textures=list(object_textures))
+
+
+def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
+    """:func:`make_synthetic_voc` unless ``out_dir`` already holds that set.
+
+    The set is identified by its ``synthetic.json``; a set made with other
+    arguments is removed first.
+
+    Args:
+        out_dir (str): parent of ``VOC2012``.
+        force (bool): rewrite even an identical set. Defaults to False.
+        progress (bool): show a progress bar. Defaults to True.
+        **kwargs: the arguments of :func:`make_synthetic_voc`.
+
+    Returns:
+        tuple[str, bool]: the ``VOC2012`` directory and whether it was written.
+    """
+    root = osp.join(out_dir, 'VOC2012')
+    names = ('seed', 'num_train', 'num_val', 'size', 'clutter', 'world', 'min_objects',
+             'max_objects', 'radius_range', 'object_textures', 'shapes')
+    settings = synthetic_settings(**{k: v for k, v in kwargs.items() if k in names})
+    marker = osp.join(root, 'synthetic.json')
+    if not force and osp.isfile(marker):
+        with open(marker) as f:
+            if json.load(f) == json.loads(json.dumps(settings)):
+                return root, False
+    if osp.isdir(root):
+        shutil.rmtree(root)
+    make_synthetic_voc(out_dir, progress=progress, **kwargs)
+    return root, True
 
 
 def contact_sheet(voc_root, path, num=12, cols=6, scale=2):

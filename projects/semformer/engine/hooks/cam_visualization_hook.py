@@ -1,34 +1,49 @@
-import os
-import os.path as osp
+from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
-from PIL import Image
 
-from ...visualization import cam_row, stack_rows
+from ...visualization import add_image_to_backends, cam_row, stack_rows
 
 
 @HOOKS.register_module()
 class CAMVisualizationHook(Hook):
-    """Save CAM overlays of the first ``num_images`` validation / test images.
+    """Draw CAM overlays of the first ``num_images`` validation / test images
+    with the runner's visualizer.
 
     One row per image: image | ground truth | one heat map per class in its
-    image-level label | prediction at the model's background threshold, to
-    ``{work_dir}/cams/iter_{N}.png`` after validation and ``cams/test.png`` after
-    testing. Rows with ``pred_cams_plain`` get a second row without CRA.
+    image-level label | prediction at the model's background threshold; images
+    with ``pred_cams_plain`` get a second row without CRA. The rows, stacked into
+    one (sum H, max W, 3) RGB image, go to ``runner.visualizer.add_image`` after
+    each validation (name ``'val_cams'``, step ``runner.iter``) and after testing
+    (``'test_cams'``), hence to every vis backend of the config, as mmseg's
+    ``SegVisualizationHook`` does: ``LocalVisBackend`` writes
+    ``{work_dir}/{timestamp}/vis_data/vis_image/val_cams_{iter}.png`` (under
+    ``--show-dir`` of ``tools/test.py`` if given), TensorBoard and W&B backends
+    log the image. Main process only.
+
+    Args:
+        num_images (int): how many images to draw. Defaults to 6.
     """
 
-    def __init__(self, num_images=6):
+    def __init__(self, num_images: int = 6):
         self.num_images = num_images
         self._rows, self._meta = [], None
 
-    def before_val_epoch(self, runner):
+    def before_val_epoch(self, runner) -> None:
         self._rows, self._meta = [], runner.val_dataloader.dataset.metainfo
 
-    def before_test_epoch(self, runner):
+    def before_test_epoch(self, runner) -> None:
         self._rows, self._meta = [], runner.test_dataloader.dataset.metainfo
 
-    def after_val_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+    def after_val_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None,
+                       outputs: Optional[Sequence] = None) -> None:
+        """Keep the rows of this batch's images until ``num_images`` are kept.
+
+        ``data_batch['inputs']`` holds the (3, H, W) BGR images as loaded;
+        ``outputs`` the predicted samples with ``pred_cams`` (K, h, w) in [0, 1]
+        (``h, w`` the un-padded size).
+        """
         if runner.rank != 0 or len(self._rows) >= self.num_images:
             return
         meta = self._meta
@@ -51,17 +66,16 @@ class CAMVisualizationHook(Hook):
 
     after_test_iter = after_val_iter
 
-    def _save(self, runner, name):
+    def _draw(self, runner, name: str) -> None:
         if runner.rank != 0 or not self._rows:
             return
-        out_dir = osp.join(runner.work_dir, 'cams')
-        os.makedirs(out_dir, exist_ok=True)
-        path = osp.join(out_dir, name)
-        Image.fromarray(stack_rows(self._rows)).save(path)
-        runner.logger.info(f'CAM overlays saved to {path}')
+        where = add_image_to_backends(runner.visualizer, name, stack_rows(self._rows),
+                                      runner.iter)
+        runner.logger.info(f'CAM overlays of {len(self._rows)} images: {where}')
+        self._rows = []
 
-    def after_val_epoch(self, runner, metrics=None):
-        self._save(runner, f'iter_{runner.iter}.png')
+    def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        self._draw(runner, 'val_cams')
 
-    def after_test_epoch(self, runner, metrics=None):
-        self._save(runner, 'test.png')
+    def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
+        self._draw(runner, 'test_cams')

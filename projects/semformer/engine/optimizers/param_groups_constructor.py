@@ -1,9 +1,9 @@
 from typing import Dict, Optional, Sequence
 
 import torch.nn as nn
-from mmengine.logging import print_log
-from mmengine.optim import DefaultOptimWrapperConstructor
 from mmseg.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+from .quiet_constructor import QuietOptimWrapperConstructor
 
 DEFAULT_MULTS = dict(
     pretrained_weight=dict(lr_mult=1.0, decay_mult=1.0),
@@ -14,7 +14,7 @@ DEFAULT_MULTS = dict(
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
-class PretrainedNewParamGroupsConstructor(DefaultOptimWrapperConstructor):
+class PretrainedNewParamGroupsConstructor(QuietOptimWrapperConstructor):
     """Four parameter groups, as SemFormer's authors build them (PuzzleCAM's
     ``get_parameter_groups``): pretrained or new, times weight or other.
 
@@ -22,8 +22,9 @@ class PretrainedNewParamGroupsConstructor(DefaultOptimWrapperConstructor):
     and does not start with one of ``new`` (e.g. class tokens that live in the
     backbone but start from scratch); it is a *weight* when its own name (the last
     part) contains ``weight`` (conv, linear and norm weights, ``class_embed_weight``),
-    else *other* (biases, position embeddings, tokens). Frozen parameters (``requires_grad=False``) are
-    left out. Logs one line per group instead of one per parameter.
+    else *other* (biases, position embeddings, tokens). Frozen parameters
+    (``requires_grad=False``, e.g. SemFormer's CAAE) are in no group. Logs one
+    summary of the groups (``QuietOptimWrapperConstructor``).
 
     Config: ``optim_wrapper=dict(constructor='PretrainedNewParamGroupsConstructor',
     optimizer=..., paramwise_cfg=dict(pretrained=['backbone.'], new=[...]))``.
@@ -83,6 +84,3 @@ class PretrainedNewParamGroupsConstructor(DefaultOptimWrapperConstructor):
             elif mult['decay_mult'] == 0:  # not the optimizer's own default decay
                 group['weight_decay'] = 0.0
             params.append(group)
-            print_log(f'param group {name}: {len(members)} tensors, '
-                      f'{sum(p.numel() for p in members):,} values, lr x{mult["lr_mult"]:g}, '
-                      f'weight decay x{mult["decay_mult"]:g}', logger='current')

@@ -1,6 +1,8 @@
 # Pseudo labels from the AffinityNet random walk (PSA) of the CAMs; needs the
-# trained AffinityNet (configs/synthetic/affinitynet_r18-slim.py).
-_base_ = ['./pseudo-label_threshold.py', '../_base_/models/affinitynet_r18-slim.py']
+# trained AffinityNet
+# (configs/affinitynet/affinitynet-psa_r18-slim_1xb16-600_synthetic-64x64.py).
+#   python tools/test.py configs/pseudo_label/rw_affinitynet-r18-slim_synthetic.py
+_base_ = ['./threshold_semformer_synthetic.py', '../_base_/models/affinitynet_r18-slim.py']
 name = 'rw'
 affinity_checkpoint = 'work_dirs/pipeline/affinity/iter_600.pth'
 random_walk = dict(

@@ -1,0 +1,341 @@
+"""The WSSS chains ``tools/run_pipeline.py`` runs, as tables of :class:`Stage` s.
+
+- ``synthetic``: the embedded world (written first), the small ViT chain:
+  CAAE -> SemFormer -> CAMs of train -> pseudo labels (threshold, CRF, PAR,
+  confident seeds, AffinityNet random walk, random walk + CRF) -> DeepLabV3+ on
+  the random walk + CRF labels, and the same DeepLabV3+ on the ground-truth masks
+  (the upper bound);
+- ``folder``: the same chain on any VOC-layout folder; data root, class count and
+  dataset class are set through ``--cfg-options`` (:mod:`semformer.apis.adapt`),
+  the configs are not edited;
+- ``voc``: the paper's chain with the VOC configs;
+- ``coco``: COCO 2014 (WSSS protocol): CAAE -> SemFormer -> CAMs of train.
+
+Every output (checkpoints, CAMs, pseudo labels, reports) lives under the run's
+work dir, so two runs on one dataset never overwrite each other.
+"""
+import json
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence
+
+from .adapt import dataset_options, key_options, load
+from .pipeline import Stage
+
+# the configs each chain runs, by role
+SYNTHETIC = dict(
+    caae='configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py',
+    semformer='configs/semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py',
+    cams='configs/semformer/semformer_vit-t8_1xb25-cams_synthetic-train.py',
+    threshold='configs/pseudo_label/threshold_semformer_synthetic.py',
+    crf='configs/pseudo_label/crf_semformer_synthetic.py',
+    par='configs/pseudo_label/par_semformer_synthetic.py',
+    seeds='configs/pseudo_label/seeds-crf_semformer_synthetic.py',
+    affinity='configs/affinitynet/affinitynet-psa_r18-slim_1xb16-600_synthetic-64x64.py',
+    rw='configs/pseudo_label/rw_affinitynet-r18-slim_synthetic.py',
+    rw_crf='configs/pseudo_label/rw-crf_affinitynet-r18-slim_synthetic.py',
+    seg='configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py',
+)
+VOC = dict(
+    caae='configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py',
+    semformer='configs/semformer/semformer_deit-s_1xb8-26k_voc12aug-448x448.py',
+    cams='configs/semformer/semformer_deit-s_8xb1-cams_voc12aug.py',
+    seeds='configs/pseudo_label/seeds-crf_semformer_voc12aug.py',
+    affinity='configs/affinitynet/affinitynet_r50_4xb8-1k_voc12aug-512x512.py',
+    rw_crf='configs/pseudo_label/rw-crf_affinitynet-r50_voc12aug.py',
+    seg='configs/deeplabv3plus/deeplabv3plus_r101-d8_4xb4-40k_voc12aug-pseudo-label-512x512.py',
+)
+COCO = dict(
+    caae='configs/semformer/caae_deit-b-d_8xb8-100k_coco14-224x224.py',
+    semformer='configs/semformer/semformer_deit-s_1xb8-80k_coco14-448x448.py',
+)
+REFINEMENTS = [  # role, what it is
+    ('threshold', 'CAMs, background threshold'),
+    ('crf', 'dense CRF'),
+    ('par', 'PAR (AFA)'),
+    ('seeds', 'confident regions (CRF; AffinityNet labels)'),
+    ('rw', 'AffinityNet random walk'),
+    ('rw_crf', 'random walk + dense CRF'),
+]
+
+
+def _f(metrics: dict, key: str) -> float:
+    v = metrics.get(key)
+    return float('nan') if v is None else float(v)
+
+
+def cls_summary(metrics: dict, outputs: dict) -> str:
+    return f'val mAP {_f(metrics, "cls/mAP"):.1f}, F1 {_f(metrics, "cls/F1"):.1f}'
+
+
+def cam_summary(split: str) -> Callable[[dict, dict], list]:
+    def summary(metrics, outputs):
+        rows = []
+        for prefix, name in (('cam/plain_', 'without CRA'), ('cam/', 'with CRA')):
+            if prefix + 'mIoU' not in metrics:
+                continue
+            rows.append((f'CAM mIoU, {split}, {name}',
+                         f'{_f(metrics, prefix + "mIoU"):.1f} (threshold '
+                         f'{_f(metrics, prefix + "threshold"):.2f}, FP '
+                         f'{_f(metrics, prefix + "FP"):.1f}, FN '
+                         f'{_f(metrics, prefix + "FN"):.1f})'))
+        if 'cls/mAP' in metrics:
+            rows.append((f'image-level mAP, {split}', f'{_f(metrics, "cls/mAP"):.1f}'))
+        return rows
+    return summary
+
+
+def pseudo_summary(metrics: dict, outputs: dict) -> str:
+    if 'pseudo/mIoU' not in metrics:
+        return ''
+    return (f'mIoU {_f(metrics, "pseudo/mIoU"):.1f} (FP {_f(metrics, "pseudo/FP"):.1f}, '
+            f'FN {_f(metrics, "pseudo/FN"):.1f}, '
+            f'{_f(metrics, "pseudo/labelled"):.0f} % labelled)')
+
+
+def seg_summary(metrics: dict, outputs: dict) -> str:
+    return f'val mIoU {_f(metrics, "mIoU"):.1f}' if 'mIoU' in metrics else ''
+
+
+class ChainBuilder:
+    """Builds stages whose configs read one dataset and write under the run.
+
+    Args:
+        root (str): the repository root (configs are relative to it).
+        data_options (callable): ``data_options(config)`` -> the options that point
+            a config at the run's dataset (and class count).
+        max_iters (int, optional): shorten trainings. Defaults to None.
+    """
+
+    def __init__(self, root: str, data_options: Callable[[str], List[str]]):
+        self.root = root
+        self.data_options = data_options
+        self._cfgs: Dict[str, dict] = {}
+
+    def cfg(self, config: str) -> dict:
+        if config not in self._cfgs:
+            self._cfgs[config] = load(osp.join(self.root, config))
+        return self._cfgs[config]
+
+    def options(self, config: str, extra: Sequence[str] = (), cam_dir: str = None,
+                train_labels: str = None) -> List[str]:
+        """The dataset options, then ``cam_dir`` for every ``LoadCAMs``, then the
+        training masks' folder, then ``extra``."""
+        cfg = self.cfg(config)
+        opts = list(self.data_options(config))
+        if cam_dir:
+            opts += key_options(cfg, 'cam_dir', cam_dir,
+                                where=lambda p, n: n.get('type') == 'LoadCAMs')
+        if train_labels:
+            opts += key_options(cfg, 'seg_map_path', train_labels,
+                                under=('train_dataloader', ))
+        return opts + list(extra)
+
+
+def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
+                          data_stage: Optional[Stage] = None,
+                          upper_bound: bool = True) -> List[Stage]:
+    """The small-ViT chain of the synthetic world and of user folders."""
+    c = configs
+    after = ('data', ) if data_stage else ()
+    stages = [
+        Stage('caae', '1 CAAE (stage 1)', 'train', c['caae'],
+              options=b.options(c['caae']), summary=cls_summary, after=after),
+        Stage('semformer', '2 SemFormer (stage 2)', 'train', c['semformer'],
+              options=b.options(c['semformer'],
+                                ['model.caae_checkpoint={caae.checkpoint}']),
+              summary=cam_summary('val')),
+        Stage('cams', '3 CAMs of the train split (multi-scale + flip, CRA)', 'test',
+              c['cams'], checkpoint='{semformer.checkpoint}', out_dir=True,
+              options=b.options(c['cams']), summary=cam_summary('train')),
+    ]
+    threshold = ['model.bg_threshold={semformer.metrics[cam/threshold]}']
+    for role, what in REFINEMENTS:
+        if role == 'rw':
+            stages.append(Stage(
+                'affinity', '4 AffinityNet on the confident seeds', 'train',
+                c['affinity'], options=b.options(c['affinity'],
+                                                 train_labels='{seeds.out_dir}')))
+        extra = list(threshold)
+        if role.startswith('rw'):
+            extra.append('model.refiners.0.checkpoint={affinity.checkpoint}')
+        stages.append(Stage(
+            role, f'4 pseudo labels: {what}', 'test', c[role], out_dir=True,
+            options=b.options(c[role], extra, cam_dir='{cams.out_dir}'),
+            summary=pseudo_summary))
+    stages.append(Stage(
+        'seg', '5 DeepLabV3+ on the random walk + CRF labels', 'train', c['seg'],
+        options=b.options(c['seg'], train_labels='{rw_crf.out_dir}'),
+        summary=seg_summary))
+    stages.append(Stage(
+        'seg_tta', '6 DeepLabV3+, val, multi-scale + flip', 'test', c['seg'],
+        checkpoint='{seg.checkpoint}', args=['--tta'], options=b.options(c['seg']),
+        summary=seg_summary))
+    if upper_bound:
+        stages.append(Stage(
+            'upper_bound', '5 DeepLabV3+ on the ground-truth masks (upper bound)',
+            'train', c['seg'],
+            options=b.options(c['seg'], train_labels='SegmentationClass'),
+            summary=seg_summary, after=after))
+    labels = [r for r, _ in REFINEMENTS]
+    stages.append(Stage(
+        'overlays', 'overlays of val images', 'call', func=draw_overlays,
+        kwargs=dict(
+            root=b.root, cam=[c['semformer'], '{semformer.checkpoint}',
+                              b.options(c['semformer'])],
+            labels=[[c[r], b.options(c[r], threshold + (
+                ['model.refiners.0.checkpoint={affinity.checkpoint}']
+                if r.startswith('rw') else []))] for r in labels],
+            seg=[c['seg'], '{seg.checkpoint}', b.options(c['seg'])]),
+        summary=lambda m, o: o['figure']))
+    return ([data_stage] if data_stage else []) + stages
+
+
+def draw_overlays(stage_dir: str, root: str, cam: list, labels: list, seg: list,
+                  num_images: int = 6) -> dict:
+    """The pipeline figure (:func:`draw_pipeline_figure`) of a chain's models."""
+    from mmengine.config import Config, DictAction
+
+    from ..visualization.pipeline_figure import draw_pipeline_figure
+
+    def config(path, options):
+        cfg = Config.fromfile(osp.join(root, path))
+        cfg.merge_from_dict({k: DictAction._parse_iterable(v) for k, v in
+                             (o.split('=', 1) for o in options)})
+        return cfg
+
+    label_cfgs = []
+    for path, options in labels:
+        cfg = config(path, options)
+        cfg.setdefault('name', osp.splitext(osp.basename(path))[0])
+        label_cfgs.append(cfg)
+    out = osp.join(stage_dir, 'overlays.png')
+    print(draw_pipeline_figure(config(cam[0], cam[2]), cam[1], out, label_cfgs,
+                               config(seg[0], seg[2]), seg[1], num_images))
+    return dict(figure=out)
+
+
+def synthetic_data_stage(out: str, **kwargs) -> Stage:
+    """The stage that writes the synthetic world (kept when already there)."""
+    return Stage('data', 'synthetic data', 'call', func=make_synthetic_data,
+                 kwargs=dict(out=out, **kwargs), always=True,
+                 summary=lambda m, o: f'{o["num_train"]:,} train + {o["num_val"]:,} val '
+                 f'images, {o["num_classes"]} classes, {o["size"]} px, '
+                 f'{"written" if m.get("written") else "kept"}')
+
+
+def make_synthetic_data(stage_dir: str, out: str, **kwargs) -> dict:
+    from ..datasets.synthetic import ensure_synthetic_voc
+    root, written = ensure_synthetic_voc(out, **kwargs)
+    with open(osp.join(root, 'synthetic.json')) as f:
+        settings = json.load(f)
+    return dict(data_root=root, settings=settings, num_train=settings['num_train'],
+                num_val=settings['num_val'], num_classes=len(settings['classes']),
+                size=settings['size'], metrics=dict(written=written))
+
+
+def dataset_check_stage(data_root: str, batch_size: int = 1, **kwargs) -> Stage:
+    """The stage that checks a user's dataset before any training."""
+    return Stage('data', 'dataset check', 'call', func=check_dataset,
+                 kwargs=dict(data_root=data_root, batch_size=batch_size, **kwargs),
+                 always=True,
+                 summary=lambda m, o: f'{sum(o["num_images"].values())} images, '
+                 f'{o["num_classes"]} classes ({o["classes_source"]}), '
+                 f'{sum(o["num_masks"].values())} masks')
+
+
+def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1, **kwargs) -> dict:
+    """:func:`check_image_label_dataset`, and a digest of the files that define the
+    dataset (split files, class list, label file) so later stages rerun when it
+    changes."""
+    import hashlib
+
+    from ..datasets.checks import check_image_label_dataset
+    summary = check_image_label_dataset(data_root, batch_size=batch_size, **kwargs)
+    h = hashlib.sha256()
+    for rel in ('ImageSets/Segmentation/train.txt', 'ImageSets/Segmentation/val.txt',
+                'classes.txt', 'cls_labels.json'):
+        path = osp.join(data_root, rel)
+        if osp.isfile(path):
+            with open(path, 'rb') as f:
+                h.update(rel.encode() + f.read())
+    return dict(data_root=osp.abspath(data_root), digest=h.hexdigest()[:16],
+                classes=list(summary['classes']), num_classes=summary['num_classes'],
+                classes_source=summary['classes_source'],
+                num_images=summary['num_images'], num_masks=summary['num_masks'])
+
+
+def synthetic_chain(root: str, data_dir: str = 'data/synthetic', num_train: int = 2000,
+                    num_val: int = 300, upper_bound: bool = True) -> List[Stage]:
+    """The main job: the embedded synthetic world and the small ViT chain."""
+    data_dir = osp.join(root, data_dir)
+    voc_root = osp.join(data_dir, 'VOC2012')
+    b = ChainBuilder(root, lambda config: dataset_options(b.cfg(config), voc_root))
+    data = synthetic_data_stage(data_dir, seed=0, num_train=num_train, num_val=num_val,
+                                size=64, clutter='low')
+    return semformer_small_chain(b, data_stage=data, upper_bound=upper_bound)
+
+
+def folder_chain(root: str, data_root: str, num_classes: int,
+                 upper_bound: bool = True) -> List[Stage]:
+    """The small ViT chain on a user's VOC-layout folder with ``num_classes``
+    classes (background included)."""
+    b = ChainBuilder(root, lambda config: dataset_options(
+        b.cfg(config), data_root, dataset_type='ImageLabelFolderDataset',
+        num_classes=num_classes))
+    batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
+    return semformer_small_chain(b, data_stage=dataset_check_stage(data_root, batch),
+                                 upper_bound=upper_bound)
+
+
+def voc_chain(root: str, data_root: str) -> List[Stage]:
+    """The paper's chain on PASCAL VOC 2012 + SBD (the README's commands)."""
+    c = VOC
+    b = ChainBuilder(root, lambda config: dataset_options(b.cfg(config), data_root))
+    data = dataset_check_stage(data_root, seg_dir='SegmentationClassAug',
+                               splits=('trainaug', 'val'), check_masks=False)
+    return [
+        data,
+        Stage('caae', '1 CAAE (DeiT-B/16 distilled, ImageNet)', 'train', c['caae'],
+              options=b.options(c['caae']), summary=cls_summary, after=('data', )),
+        Stage('semformer', '2 SemFormer (DeiT-S/16, ImageNet)', 'train', c['semformer'],
+              options=b.options(c['semformer'],
+                                ['model.caae_checkpoint={caae.checkpoint}']),
+              summary=cam_summary('train')),
+        Stage('cams', '3 CAMs of train_aug (multi-scale + flip, CRA)', 'test', c['cams'],
+              checkpoint='{semformer.checkpoint}', out_dir=True,
+              options=b.options(c['cams'])),
+        Stage('seeds', '4 confident seeds (CRF, 0.11 / 0.15)', 'test', c['seeds'],
+              out_dir=True, options=b.options(c['seeds'], cam_dir='{cams.out_dir}'),
+              summary=pseudo_summary),
+        Stage('affinity', '4 AffinityNet (ResNet-50, IRN boundaries)', 'train',
+              c['affinity'], options=b.options(c['affinity'],
+                                               train_labels='{seeds.out_dir}')),
+        Stage('rw_crf', '4 random walk + CRF pseudo labels', 'test', c['rw_crf'],
+              out_dir=True,
+              options=b.options(c['rw_crf'],
+                                ['model.refiners.0.checkpoint={affinity.checkpoint}'],
+                                cam_dir='{cams.out_dir}'),
+              summary=pseudo_summary),
+        Stage('seg', '5 DeepLabV3+ (ResNet-101) on the pseudo labels', 'train', c['seg'],
+              options=b.options(c['seg'], train_labels='{rw_crf.out_dir}'),
+              summary=seg_summary),
+    ]
+
+
+def coco_chain(root: str, data_root: str) -> List[Stage]:
+    """COCO 2014 (81 classes): CAAE -> SemFormer at the peers' COCO settings."""
+    c = COCO
+    b = ChainBuilder(root, lambda config: dataset_options(b.cfg(config), data_root))
+    data = dataset_check_stage(
+        data_root, img_dir=dict(train='train2014', val='val2014'),
+        seg_dir=dict(train='SegmentationClass/train2014', val='SegmentationClass/val2014'),
+        xml_dir=None, check_masks=False)
+    return [
+        data,
+        Stage('caae', '1 CAAE (DeiT-B/16 distilled, ImageNet)', 'train', c['caae'],
+              options=b.options(c['caae']), summary=cls_summary, after=('data', )),
+        Stage('semformer', '2 SemFormer (DeiT-S/16, ImageNet)', 'train', c['semformer'],
+              options=b.options(c['semformer'],
+                                ['model.caae_checkpoint={caae.checkpoint}']),
+              summary=cam_summary('val')),
+    ]

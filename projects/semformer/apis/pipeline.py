@@ -1,0 +1,414 @@
+"""Run a WSSS chain (CAMs -> pseudo labels -> segmentation network) as a table of
+stages, each reused only when what produced its outputs has not changed.
+
+A chain is a list of :class:`Stage` s. A stage trains a config (``tools/train.py``),
+tests one (``tools/test.py``, optionally writing one file per image) or calls a
+Python function. Options, checkpoints and function arguments are templates that
+name the outputs of earlier stages, e.g. ``'model.caae_checkpoint={caae.checkpoint}'``
+or ``'{cams.out_dir}'``, and the variables of the run (``'{data_root}'``); the names
+they use are the stage's inputs.
+
+Every stage lives in ``<work_dir>/<stage name>/`` with a ``stage.json`` record:
+its fingerprint (a hash of the resolved config after the options, the resolved
+options and checkpoint, the function arguments and the fingerprints of the stages
+it reads), its status, outputs, metrics and the minutes it took. When the chain runs
+again a stage is
+
+- **reused** when its record is complete and its fingerprint matches;
+- **resumed** when its record has the same fingerprint but is unfinished (a
+  training continues from its last checkpoint, a per-image test skips the files
+  already written);
+- **rerun** from an empty folder otherwise; the stages that read it then change
+  fingerprint and rerun too.
+
+Metrics come from the JSON files ``tools/train.py --metrics-json`` (the last
+validation) and ``tools/test.py --metrics-json`` write. After every stage the report
+(``<work_dir>/<report>.json`` and ``.md``) is rewritten, so an interrupted run still
+shows what it has done.
+"""
+import hashlib
+import json
+import os
+import os.path as osp
+import shutil
+import string
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+from .report import write_table
+
+Cells = Union[str, Sequence[Tuple[str, str]], None]
+
+
+@dataclass
+class Stage:
+    """One step of a chain.
+
+    Args:
+        name (str): a Python identifier; the folder under the work dir and the name
+            templates use for its outputs.
+        title (str): shown in the progress line and the report.
+        kind (str): ``'train'``, ``'test'`` or ``'call'``.
+        config (str, optional): config path (relative to the repository root or
+            absolute), for ``'train'`` and ``'test'``. Defaults to None.
+        checkpoint (str, optional): checkpoint template for ``'test'``. Defaults
+            to None.
+        options (Sequence[str]): ``--cfg-options`` templates (``key=value``).
+            Defaults to ().
+        out_dir (bool): a ``'test'`` stage writes one file per image into
+            ``<stage>/out`` (``test_cfg.out_dir``); its output ``out_dir``.
+            Defaults to False.
+        func (callable, optional): for ``'call'``: ``func(stage_dir, **kwargs)``
+            returning a dict of outputs (JSON-serialisable), may hold ``metrics``.
+            Defaults to None.
+        kwargs (dict): templates of ``func``'s keyword arguments (strings are
+            formatted, other values are passed as they are). Defaults to {}.
+        always (bool): a ``'call'`` stage that runs every time (e.g. a dataset
+            check); its fingerprint is then the hash of its outputs, so the stages
+            that read it rerun only when its outputs change. Defaults to False.
+        max_iters (int, optional): shorten this training. Defaults to None.
+        summary (callable, optional): ``summary(metrics, outputs)`` -> the report
+            cell of the stage (str), or a list of ``(row title, cell)`` for extra
+            rows under it. Defaults to None.
+        after (Sequence[str]): stages it depends on besides those its templates
+            name (e.g. the dataset check). Defaults to ().
+        args (Sequence[str]): more command-line arguments of the tool (e.g.
+            ``['--tta']``). Defaults to ().
+    """
+    name: str
+    title: str
+    kind: str
+    config: Optional[str] = None
+    checkpoint: Optional[str] = None
+    options: Sequence[str] = ()
+    out_dir: bool = False
+    func: Optional[Callable[..., dict]] = None
+    kwargs: Dict[str, Any] = field(default_factory=dict)
+    always: bool = False
+    max_iters: Optional[int] = None
+    summary: Optional[Callable[[dict, dict], Cells]] = None
+    after: Sequence[str] = ()
+    args: Sequence[str] = ()
+
+    def __post_init__(self):
+        if not self.name.isidentifier():
+            raise ValueError(f'stage name {self.name!r} is not a Python identifier')
+        if self.kind not in ('train', 'test', 'call'):
+            raise ValueError(f'stage {self.name!r}: kind must be train, test or call, '
+                             f'got {self.kind!r}')
+        if self.kind == 'call' and self.func is None:
+            raise ValueError(f"stage {self.name!r}: a 'call' stage needs func")
+        if self.kind != 'call' and not self.config:
+            raise ValueError(f'stage {self.name!r}: a {self.kind!r} stage needs config')
+
+    def templates(self) -> List[str]:
+        def strings(v):
+            if isinstance(v, str):
+                yield v
+            elif isinstance(v, (list, tuple)):
+                for x in v:
+                    yield from strings(x)
+            elif isinstance(v, dict):
+                for x in v.values():
+                    yield from strings(x)
+
+        return list(strings([list(self.options), self.checkpoint or '',
+                             list(self.kwargs.values())]))
+
+    def inputs(self) -> List[str]:
+        """The names (stages or variables) its templates refer to, and ``after``."""
+        names = list(self.after)
+        for text in self.templates():
+            for _, fname, _, _ in string.Formatter().parse(text):
+                if fname:
+                    root = fname.split('.')[0].split('[')[0]
+                    if root not in names:
+                        names.append(root)
+        return names
+
+
+def _digest(obj: Any) -> str:
+    text = json.dumps(obj, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def config_digest(config: str, options: Sequence[str]) -> str:
+    """A hash of ``config`` resolved (its bases included) after ``options``."""
+    from mmengine.config import Config, DictAction
+    cfg = Config.fromfile(config)
+    if options:
+        parsed = {}
+        for item in options:
+            key, value = item.split('=', 1)
+            parsed[key] = DictAction._parse_iterable(value)
+        cfg.merge_from_dict(parsed)
+    return _digest(cfg.to_dict())
+
+
+def _write_json(path: str, obj: Any):
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(obj, f, indent=1, default=repr)
+    os.replace(tmp, path)
+
+
+def _read_json(path: str) -> Optional[Any]:
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+class StageFailed(RuntimeError):
+    """A stage's command failed; names the stage and its log."""
+
+
+class PipelineRunner:
+    """Runs a chain of :class:`Stage` s in ``work_dir``.
+
+    Args:
+        stages (Sequence[Stage]): the chain, in order.
+        work_dir (str): every stage's folder and the report live here.
+        variables (dict): values templates may use besides stage outputs, e.g.
+            ``data_root``. Defaults to {}.
+        root (str): the repository root (``tools/`` and relative config paths).
+            Defaults to the root this package is in.
+        gpus (int): processes per training/test; above 1 they go through
+            ``tools/dist_train.sh`` / ``dist_test.sh``. Defaults to 1.
+        max_iters (int, optional): shorten every training (smoke tests).
+            Defaults to None.
+        report (str): file stem of the report in ``work_dir``. Defaults to
+            ``'results'``.
+        title (str): the report's heading. Defaults to ``'WSSS pipeline'``.
+        python (str): interpreter for the tools. Defaults to ``sys.executable``.
+        log (callable): where progress lines go. Defaults to ``print``.
+    """
+
+    def __init__(self,
+                 stages: Sequence[Stage],
+                 work_dir: str,
+                 variables: Optional[Mapping[str, Any]] = None,
+                 root: Optional[str] = None,
+                 gpus: int = 1,
+                 max_iters: Optional[int] = None,
+                 report: str = 'results',
+                 title: str = 'WSSS pipeline',
+                 python: str = sys.executable,
+                 log: Callable[[str], None] = print):
+        names = [s.name for s in stages]
+        dups = sorted({n for n in names if names.count(n) > 1})
+        if dups:
+            raise ValueError(f'stage names used twice: {dups}')
+        self.stages = list(stages)
+        self.work_dir = osp.abspath(work_dir)
+        self.variables = dict(variables or {})
+        self.root = root or REPO_ROOT
+        self.gpus, self.max_iters = gpus, max_iters
+        self.report_stem, self.title = report, title
+        self.python, self.log = python, log
+        self.records: Dict[str, dict] = {}
+        self.rows: List[dict] = []
+        known = set(self.variables)
+        for s in self.stages:
+            missing = [n for n in s.inputs() if n not in known]
+            if missing:
+                raise ValueError(f'stage {s.name!r} refers to {missing}: neither an '
+                                 'earlier stage nor a variable')
+            known.add(s.name)
+
+    # templates ------------------------------------------------------------------
+    def _namespace(self) -> dict:
+        ns = dict(self.variables)
+        for name, rec in self.records.items():
+            ns[name] = SimpleNamespace(**rec.get('outputs', {}),
+                                       metrics=rec.get('metrics', {}))
+        return ns
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return value.format(**self._namespace())
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+    def _path(self, path: str) -> str:
+        return path if osp.isabs(path) else osp.join(self.root, path)
+
+    def fingerprint(self, stage: Stage) -> str:
+        """What a stage's outputs depend on (see the module docstring)."""
+        options = self.resolve(list(stage.options))
+        parts = dict(kind=stage.kind, options=options, args=list(stage.args),
+                     checkpoint=self.resolve(stage.checkpoint),
+                     kwargs={k: self.resolve(v) for k, v in stage.kwargs.items()},
+                     max_iters=self.max_iters or stage.max_iters, gpus=self.gpus,
+                     inputs={n: self.records[n]['fingerprint'] for n in stage.inputs()
+                             if n in self.records},
+                     variables={n: self.variables[n] for n in stage.inputs()
+                                if n in self.variables})
+        if stage.config:
+            parts['config'] = config_digest(self._path(stage.config),
+                                            options + self._train_options(stage))
+        if stage.kind == 'call':
+            parts['func'] = f'{stage.func.__module__}.{stage.func.__qualname__}'
+        return _digest(parts)
+
+    def _train_options(self, stage: Stage) -> List[str]:
+        max_iters = self.max_iters or stage.max_iters
+        if stage.kind != 'train' or not max_iters:
+            return []
+        return [f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
+                f'default_hooks.checkpoint.interval={max_iters}']
+
+    # running --------------------------------------------------------------------
+    def run(self) -> List[dict]:
+        """Run every stage in order; returns the report rows."""
+        os.makedirs(self.work_dir, exist_ok=True)
+        n = len(self.stages)
+        for k, stage in enumerate(self.stages, 1):
+            self.log(f'[stage {k}/{n}] {stage.title}')
+            self.run_stage(stage)
+            self.write_report()
+        return self.rows
+
+    def stage_dir(self, stage: Stage) -> str:
+        return osp.join(self.work_dir, stage.name)
+
+    def run_stage(self, stage: Stage) -> dict:
+        sdir = self.stage_dir(stage)
+        record_path = osp.join(sdir, 'stage.json')
+        old = _read_json(record_path)
+        if stage.always:
+            fingerprint = None  # decided by the outputs
+        else:
+            fingerprint = self.fingerprint(stage)
+        if (old and fingerprint and old.get('fingerprint') == fingerprint
+                and old.get('status') == 'done' and self._outputs_exist(old)):
+            self.log(f'  reused: {osp.relpath(sdir, self.root)} (fingerprint '
+                     f'{fingerprint})')
+            rec = dict(old, status='reused')
+        else:
+            resume = bool(old and fingerprint and old.get('fingerprint') == fingerprint)
+            if old and not resume and osp.isdir(sdir) and not stage.always:
+                self.log(f'  inputs or options changed: clearing '
+                         f'{osp.relpath(sdir, self.root)}')
+                shutil.rmtree(sdir)
+            os.makedirs(sdir, exist_ok=True)
+            spent = old.get('minutes_spent', 0.0) if resume else 0.0
+            _write_json(record_path, dict(fingerprint=fingerprint, status='running',
+                                          minutes_spent=spent))
+            t0 = time.time()
+            outputs, metrics = self._execute(stage, sdir, resume)
+            minutes = spent + (time.time() - t0) / 60
+            if stage.always:
+                fingerprint = _digest(outputs)
+            rec = dict(fingerprint=fingerprint, status='done', outputs=outputs,
+                       metrics=metrics, minutes=minutes, minutes_spent=minutes)
+            _write_json(record_path, rec)
+            rec = dict(rec, status='resumed' if resume else 'done')
+        self.records[stage.name] = rec
+        self._add_rows(stage, rec)
+        return rec
+
+    @staticmethod
+    def _outputs_exist(record: dict) -> bool:
+        for key in ('checkpoint', 'out_dir'):
+            path = record.get('outputs', {}).get(key)
+            if path and not osp.exists(path):
+                return False
+        return True
+
+    def _execute(self, stage: Stage, sdir: str, resume: bool) -> Tuple[dict, dict]:
+        if stage.kind == 'call':
+            kwargs = {k: self.resolve(v) for k, v in stage.kwargs.items()}
+            outputs = dict(stage.func(sdir, **kwargs) or {})
+            return outputs, outputs.pop('metrics', {})
+        metrics_path = osp.join(sdir, 'metrics.json')
+        options = self.resolve(list(stage.options)) + self._train_options(stage)
+        config = self._path(stage.config)
+        if stage.kind == 'train':
+            if osp.isfile(metrics_path):
+                os.remove(metrics_path)
+            cmd = self._launch('train', config)
+            cmd += ['--work-dir', sdir, '--metrics-json', metrics_path, *stage.args]
+            if resume and osp.isfile(osp.join(sdir, 'last_checkpoint')):
+                cmd.append('--resume')
+            if options:
+                cmd += ['--cfg-options', *options]
+            self._call(stage, cmd)
+            with open(osp.join(sdir, 'last_checkpoint')) as f:
+                checkpoint = f.read().strip()
+            metrics = (_read_json(metrics_path) or {}).get('metrics', {})
+            return dict(checkpoint=checkpoint), metrics
+        outputs = {}
+        if stage.out_dir:
+            outputs['out_dir'] = osp.join(sdir, 'out')
+            options.append(f'test_cfg.out_dir={outputs["out_dir"]}')
+        cmd = self._launch('test', config)
+        checkpoint = self.resolve(stage.checkpoint)
+        if checkpoint:
+            cmd.append(checkpoint)
+        cmd += ['--work-dir', sdir, '--metrics-json', metrics_path, *stage.args]
+        if options:
+            cmd += ['--cfg-options', *options]
+        self._call(stage, cmd)
+        return outputs, _read_json(metrics_path) or {}
+
+    def _launch(self, what: str, config: str) -> List[str]:
+        tools = osp.join(self.root, 'tools')
+        if self.gpus > 1:
+            return ['bash', osp.join(tools, f'dist_{what}.sh'), config, str(self.gpus)]
+        return [self.python, osp.join(tools, f'{what}.py'), config]
+
+    def _call(self, stage: Stage, cmd: List[str]):
+        self.log('  $ ' + ' '.join(cmd))
+        env = dict(os.environ, PYTHON=self.python)
+        proc = subprocess.run(cmd, cwd=self.root, env=env)
+        if proc.returncode != 0:
+            raise StageFailed(f'stage {stage.name!r} ({stage.title}) failed with exit '
+                              f'code {proc.returncode}; its logs are in '
+                              f'{self.stage_dir(stage)}. Run the same command again to '
+                              'resume from where it stopped.')
+
+    # report ---------------------------------------------------------------------
+    def _add_rows(self, stage: Stage, rec: dict):
+        cells = stage.summary(rec.get('metrics', {}), rec.get('outputs', {})) \
+            if stage.summary else ''
+        main = cells if isinstance(cells, str) else ''
+        self.rows = [r for r in self.rows if r.get('_stage') != stage.name]
+        self.rows.append(dict(_stage=stage.name, stage=stage.title, status=rec['status'],
+                              minutes=rec.get('minutes'), result=main or ''))
+        if cells and not isinstance(cells, str):
+            for title, cell in cells:
+                self.rows.append(dict(_stage=stage.name, stage=title, status='',
+                                      minutes=None, result=cell))
+
+    def write_report(self) -> str:
+        """(Re)write ``<report>.json`` and ``.md``; returns the Markdown."""
+        rows = [{k: v for k, v in r.items() if k != '_stage'} for r in self.rows]
+        total = sum(r['minutes'] or 0 for r in rows)
+        return write_table(
+            osp.join(self.work_dir, self.report_stem), rows,
+            columns=[('stage', 'stage'), ('status', 'status'),
+                     ('minutes', 'minutes'), ('result', 'result')],
+            title=self.title,
+            footer=dict(stage='total', status='', minutes=total, result=''),
+            extra=dict(total_minutes=total,
+                       stages={s: dict(fingerprint=r['fingerprint'],
+                                       outputs=r.get('outputs', {}),
+                                       metrics=r.get('metrics', {}))
+                               for s, r in self.records.items()}))
+
+    def outputs(self, name: str) -> dict:
+        return self.records[name].get('outputs', {})
+
+    def metrics(self, name: str) -> dict:
+        return self.records[name].get('metrics', {})
+
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
