@@ -221,3 +221,26 @@ def test_a_bad_folder_is_refused_before_any_training(tmp_path):
     assert 'val.txt does not exist' in proc.stderr, proc.stderr[-2000:]
     assert 'holds value(s) [4] outside the class range 0..3' in proc.stderr
     assert 'tools/train.py' not in proc.stdout
+
+
+def test_the_voc_chain_uses_each_configs_gpu_layout(voc_root):
+    from semformer.apis.chains import voc_chain
+    stages = voc_chain(REPO, voc_root)
+    runner = PipelineRunner(stages, '/tmp/unused', root=REPO, gpus=8)
+    cmds = {s.name: runner._launch(s.kind, s.config, s, 'CKPT' if s.kind == 'test'
+                                   else None) for s in stages if s.config}
+    tools = osp.join(REPO, 'tools')
+    # CAAE 8xb8 on 8 GPUs; SemFormer's stage 2 (1xb8) on one; AffinityNet 4xb8 on 4
+    assert cmds['caae'][:2] == ['bash', osp.join(tools, 'dist_train.sh')]
+    assert cmds['caae'][-1] == '8'
+    assert cmds['semformer'][1:] == [osp.join(tools, 'train.py'),
+                                     stages[2].config]
+    assert cmds['affinity'][-1] == '4'
+    assert cmds['cams'][-2:] == ['CKPT', '8']  # dist_test.sh CONFIG CHECKPOINT NPROC
+    # every dataset of every config reads the given root
+    for s in stages[1:]:
+        assert f'train_dataloader.dataset.data_root={voc_root}' in s.options or \
+            s.kind == 'test', s.name
+    one = PipelineRunner(stages, '/tmp/unused', root=REPO, gpus=1)
+    assert one._launch('test', 'C', stages[4]) == [sys.executable,
+                                                   osp.join(tools, 'test.py'), 'C']

@@ -3,11 +3,12 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
-from semformer.utils import prepare_launcher, shutdown_distributed
+from semformer.utils import shutdown_distributed
+from semformer.utils.launcher import load_tool_config
 from semformer.utils.metrics_json import write_metrics_json
 
 
@@ -100,15 +101,7 @@ def set_output(cfg, out):
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    prepare_launcher(cfg, args.launcher)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.launcher, args.work_dir)
     if args.checkpoint == 'none':  # dist_test.sh needs a word in its place
         args.checkpoint = None
     if args.checkpoint is not None:

@@ -16,9 +16,8 @@ model = dict(backbone=dict(drop_path_rate=0.0))
 max_iters = 8000
 warmup_iters = 200
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup_iters),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup_iters, end=max_iters,
-         eta_min=1e-5)
+param_scheduler = [  # the base's warm-up and cosine, over this schedule
+    dict(_base_.param_scheduler[0], end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=max_iters, eta_min=1e-5)
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=500)

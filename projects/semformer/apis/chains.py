@@ -287,13 +287,29 @@ def folder_chain(root: str, data_root: str, num_classes: int,
                                  upper_bound=upper_bound)
 
 
+def layout_gpus(config: str) -> Optional[int]:
+    """The GPU count in an mmseg config name (``..._8xb8-...`` -> 8), or None."""
+    import re
+    m = re.search(r'_(\d+)xb\d+', osp.basename(config))
+    return int(m.group(1)) if m else None
+
+
+def with_layouts(stages: List[Stage]) -> List[Stage]:
+    """Cap every stage's processes by its config's layout (the VOC configs are
+    named for their GPU layout: SemFormer's stage 2 runs on 1 GPU)."""
+    for s in stages:
+        if s.config and s.gpus is None:
+            s.gpus = layout_gpus(s.config)
+    return stages
+
+
 def voc_chain(root: str, data_root: str) -> List[Stage]:
     """The paper's chain on PASCAL VOC 2012 + SBD (the README's commands)."""
     c = VOC
     b = ChainBuilder(root, lambda config: dataset_options(b.cfg(config), data_root))
     data = dataset_check_stage(data_root, seg_dir='SegmentationClassAug',
                                splits=('trainaug', 'val'), check_masks=False)
-    return [
+    return with_layouts([
         data,
         Stage('caae', '1 CAAE (DeiT-B/16 distilled, ImageNet)', 'train', c['caae'],
               options=b.options(c['caae']), summary=cls_summary, after=('data', )),
@@ -319,7 +335,7 @@ def voc_chain(root: str, data_root: str) -> List[Stage]:
         Stage('seg', '5 DeepLabV3+ (ResNet-101) on the pseudo labels', 'train', c['seg'],
               options=b.options(c['seg'], train_labels='{rw_crf.out_dir}'),
               summary=seg_summary),
-    ]
+    ])
 
 
 def coco_chain(root: str, data_root: str) -> List[Stage]:
@@ -330,7 +346,7 @@ def coco_chain(root: str, data_root: str) -> List[Stage]:
         data_root, img_dir=dict(train='train2014', val='val2014'),
         seg_dir=dict(train='SegmentationClass/train2014', val='SegmentationClass/val2014'),
         xml_dir=None, check_masks=False)
-    return [
+    return with_layouts([
         data,
         Stage('caae', '1 CAAE (DeiT-B/16 distilled, ImageNet)', 'train', c['caae'],
               options=b.options(c['caae']), summary=cls_summary, after=('data', )),
@@ -338,4 +354,4 @@ def coco_chain(root: str, data_root: str) -> List[Stage]:
               options=b.options(c['semformer'],
                                 ['model.caae_checkpoint={caae.checkpoint}']),
               summary=cam_summary('val')),
-    ]
+    ])

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from ..utils.atomic import write_text_atomic
 from .report import write_table
 
 Cells = Union[str, Sequence[Tuple[str, str]], None]
@@ -78,6 +79,9 @@ class Stage:
             name (e.g. the dataset check). Defaults to ().
         args (Sequence[str]): more command-line arguments of the tool (e.g.
             ``['--tta']``). Defaults to ().
+        gpus (int, optional): the most processes this stage uses (its config's
+            layout, e.g. 1 for ``1xb8``); the run's ``gpus`` caps it. Defaults to
+            None (the run's).
     """
     name: str
     title: str
@@ -93,6 +97,7 @@ class Stage:
     summary: Optional[Callable[[dict, dict], Cells]] = None
     after: Sequence[str] = ()
     args: Sequence[str] = ()
+    gpus: Optional[int] = None
 
     def __post_init__(self):
         if not self.name.isidentifier():
@@ -150,10 +155,7 @@ def config_digest(config: str, options: Sequence[str]) -> str:
 
 
 def _write_json(path: str, obj: Any):
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1, default=repr)
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(obj, indent=1, default=repr))
 
 
 def _read_json(path: str) -> Optional[Any]:
@@ -246,7 +248,8 @@ class PipelineRunner:
         parts = dict(kind=stage.kind, options=options, args=list(stage.args),
                      checkpoint=self.resolve(stage.checkpoint),
                      kwargs={k: self.resolve(v) for k, v in stage.kwargs.items()},
-                     max_iters=self.max_iters or stage.max_iters, gpus=self.gpus,
+                     max_iters=self.max_iters or stage.max_iters,
+                     gpus=self.processes(stage),
                      inputs={n: self.records[n]['fingerprint'] for n in stage.inputs()
                              if n in self.records},
                      variables={n: self.variables[n] for n in stage.inputs()
@@ -349,21 +352,30 @@ class PipelineRunner:
         if stage.out_dir:
             outputs['out_dir'] = osp.join(sdir, 'out')
             options.append(f'test_cfg.out_dir={outputs["out_dir"]}')
-        cmd = self._launch('test', config)
-        checkpoint = self.resolve(stage.checkpoint)
-        if checkpoint:
-            cmd.append(checkpoint)
+        cmd = self._launch('test', config, stage, self.resolve(stage.checkpoint))
         cmd += ['--work-dir', sdir, '--metrics-json', metrics_path, *stage.args]
         if options:
             cmd += ['--cfg-options', *options]
         self._call(stage, cmd)
         return outputs, _read_json(metrics_path) or {}
 
-    def _launch(self, what: str, config: str) -> List[str]:
+    def processes(self, stage: Stage) -> int:
+        """``--gpus``, capped by the stage's own layout (e.g. 1 for a ``1xb8``
+        config)."""
+        return self.gpus if stage.gpus is None else max(1, min(stage.gpus, self.gpus))
+
+    def _launch(self, what: str, config: str, stage: Stage,
+                checkpoint: Optional[str] = None) -> List[str]:
+        """The command line of ``tools/{what}.py`` or, for several processes,
+        ``tools/dist_{what}.sh`` (``CONFIG [CHECKPOINT] NPROC``; ``none`` stands
+        for no checkpoint)."""
         tools = osp.join(self.root, 'tools')
-        if self.gpus > 1:
-            return ['bash', osp.join(tools, f'dist_{what}.sh'), config, str(self.gpus)]
-        return [self.python, osp.join(tools, f'{what}.py'), config]
+        n = self.processes(stage)
+        ckpt = [checkpoint or 'none'] if what == 'test' else []
+        if n > 1:
+            return ['bash', osp.join(tools, f'dist_{what}.sh'), config, *ckpt, str(n)]
+        return [self.python, osp.join(tools, f'{what}.py'), config,
+                *([checkpoint] if checkpoint else [])]
 
     def _call(self, stage: Stage, cmd: List[str]):
         self.log('  $ ' + ' '.join(cmd))

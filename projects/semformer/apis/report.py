@@ -4,6 +4,8 @@ import json
 import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ..utils.atomic import write_text_atomic
+
 
 def format_cell(value: Any) -> str:
     """Numbers with one decimal, None as an empty cell, the rest as ``str``."""
@@ -40,15 +42,6 @@ def markdown_table(rows: Sequence[Mapping[str, Any]],
     for r in rows:
         lines.append('| ' + ' | '.join(format_cell(r.get(k)) for k, _ in columns) + ' |')
     return '\n'.join(lines) + '\n'
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def write_table(stem: str,

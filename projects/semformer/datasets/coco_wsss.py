@@ -32,6 +32,7 @@ from mmseg.registry import DATASETS
 
 from .image_label_folder import ImageLabelFolderDataset
 from .synthetic import voc_palette
+from ..utils.atomic import write_text_atomic
 
 #: background + the 80 COCO categories in category-id order (ids 1..90 with gaps)
 COCO_CLASSES = (
@@ -278,11 +279,7 @@ def _run(jobs: Sequence, nproc: int, bar) -> List[bool]:
 
 def write_split_file(path: str, ids: Iterable[str]) -> None:
     """Write one image id a line, atomically; creates the folder."""
-    os.makedirs(osp.dirname(path) or '.', exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        f.write(''.join(f'{i}\n' for i in ids))
-    os.replace(tmp, path)
+    write_text_atomic(path, ''.join(f'{i}\n' for i in ids))
 
 
 @DATASETS.register_module()

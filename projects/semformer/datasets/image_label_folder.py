@@ -18,7 +18,6 @@ split files (with ``'background'`` prepended).
 """
 import glob
 import json
-import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import List, Optional, Sequence, Tuple
@@ -28,6 +27,7 @@ from mmseg.registry import DATASETS
 
 from .synthetic import voc_palette
 from .voc_image_label import VOCImageLabelDataset
+from ..utils.atomic import write_text_atomic
 
 CLASSES_FILE = 'classes.txt'
 SPLIT_DIR = 'ImageSets/Segmentation'
@@ -89,10 +89,7 @@ def read_classes_file(path: str) -> Tuple[str, ...]:
 
 def write_classes_file(path: str, classes: Sequence[str]) -> None:
     """Write ``classes`` (background first) one a line, atomically."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        f.write('\n'.join(classes) + '\n')
-    os.replace(tmp, path)
+    write_text_atomic(path, '\n'.join(classes) + '\n')
 
 
 def xml_object_names(xml_path: str) -> List[str]:

@@ -1,10 +1,10 @@
 """Image-level label files and label extraction from VOC XML annotations and masks."""
 import json
-import os
 import xml.etree.ElementTree as ET
 
 import numpy as np
 from PIL import Image
+from ..utils.atomic import write_text_atomic
 
 
 def write_label_file(path, classes, labels):
@@ -13,12 +13,9 @@ def write_label_file(path, classes, labels):
     Format: ``{"classes": [K names], "labels": {image id: [K 0/1 entries]}}`` with
     index 0 the background (always 1).
     """
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
-        json.dump(dict(classes=list(classes),
-                       labels={k: [int(v) for v in vec] for k, vec in labels.items()}),
-                  f)
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(dict(
+        classes=list(classes),
+        labels={k: [int(v) for v in vec] for k, vec in labels.items()})))
 
 
 def read_label_file(path, classes):

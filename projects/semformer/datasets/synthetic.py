@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..utils.result_files import palette_png, voc_palette  # noqa: F401
 from .label_files import write_label_file
 from .shapes import PRETRAIN_SHAPES, SHAPE_LIBRARY, WSSS_SHAPES, shape_mask
 
@@ -21,18 +22,6 @@ SHAPE_CLASSES = ('background', ) + WSSS_SHAPES
 PRETRAIN_CLASSES = ('background', ) + PRETRAIN_SHAPES
 IGNORE_INDEX = 255
 
-
-def voc_palette(num_classes):
-    """The PASCAL VOC colour map (index -> RGB) for ``num_classes`` indices."""
-    palette = []
-    for i in range(num_classes):
-        rgb, c = [0, 0, 0], i
-        for j in range(8):
-            for ch in range(3):
-                rgb[ch] |= ((c >> ch) & 1) << (7 - j)
-            c >>= 3
-        palette.append(rgb)
-    return palette
 
 
 PALETTE = voc_palette(len(SHAPE_CLASSES))
@@ -157,14 +146,6 @@ def _write_xml(path, img_id, size, objects):
             ET.SubElement(box, k).text = str(v + 1)  # VOC boxes are 1-based
     ET.ElementTree(root).write(path)
 
-
-def palette_png(mask):
-    """A (H, W) uint8 class-index array as a PIL image in VOC palette mode."""
-    png = Image.fromarray(mask, mode='P')
-    flat = np.asarray(voc_palette(256), np.uint8)
-    flat[IGNORE_INDEX] = (224, 224, 192)  # VOC's colour for 'void'
-    png.putpalette(flat.reshape(-1).tolist())
-    return png
 
 
 WORLDS = {

@@ -43,3 +43,23 @@ def shutdown_distributed():
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def load_tool_config(config: str, cfg_options=None, launcher: str = 'none',
+                     work_dir=None):
+    """The config of ``tools/train.py`` / ``tools/test.py``: ``config`` with the
+    ``--cfg-options`` merged, the launcher prepared (:func:`prepare_launcher`) and
+    ``work_dir`` set (the argument, the config's, or ``./work_dirs/<config name>``).
+    """
+    import os.path as osp
+
+    from mmengine.config import Config
+    cfg = Config.fromfile(config)
+    if cfg_options is not None:
+        cfg.merge_from_dict(cfg_options)
+    prepare_launcher(cfg, launcher)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+    return cfg

@@ -2,11 +2,10 @@
 import json
 import math
 import numbers
-import os
-import os.path as osp
 from typing import Any, Mapping
 
 import numpy as np
+from .atomic import write_text_atomic
 
 
 def to_builtin(value: Any) -> Any:
@@ -61,15 +60,6 @@ def write_metrics_json(metrics: Mapping[str, Any], path: str) -> dict:
     if not isinstance(metrics, Mapping):
         raise TypeError(f'metrics must be a mapping, not {type(metrics).__name__}')
     content = to_builtin(metrics)
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = osp.join(folder, f'.{osp.basename(path)}.tmp{os.getpid()}')
-    try:
-        with open(tmp, 'w') as f:
-            json.dump(content, f, indent=2, sort_keys=True, allow_nan=False)
-            f.write('\n')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    write_text_atomic(path, json.dumps(content, indent=2, sort_keys=True,
+                                       allow_nan=False) + '\n')
     return content

@@ -1,25 +1,15 @@
 """The on-disk formats of per-image results (CAMs, label PNGs)."""
-import os
 import os.path as osp
 
 import numpy as np
 from PIL import Image
 
+from .atomic import write_atomic
+
 
 def image_id(img_path):
     """The file stem of an image: the key of its result file."""
     return osp.splitext(osp.basename(img_path))[0]
-
-
-def write_atomic(path, write):
-    """Call ``write(file)`` on a temporary file, then rename it to ``path``.
-
-    A killed process leaves at most a ``.tmp`` file, never a half-written ``path``.
-    """
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'wb') as f:
-        write(f)
-    os.replace(tmp, path)
 
 
 def save_cams(path, fields, keys):
@@ -49,12 +39,44 @@ def load_cams(path, num_classes=None):
     return keys, fields
 
 
-def save_label_png(path, label, palette):
-    """Write an (H, W) label map as an indexed PNG with ``palette`` (VOC style);
-    255 (ignore) is painted white."""
-    img = Image.fromarray(label.astype(np.uint8), mode='P')
-    colours = np.zeros((256, 3), np.uint8)
-    colours[:len(palette)] = np.asarray(palette, np.uint8)
-    colours[255] = 255
+VOID_COLOUR = (224, 224, 192)  # PASCAL VOC's colour of 'void' (255)
+
+
+def voc_palette(num_classes):
+    """The PASCAL VOC colour map (index -> RGB) for ``num_classes`` indices."""
+    palette = []
+    for i in range(num_classes):
+        rgb, c = [0, 0, 0], i
+        for j in range(8):
+            for ch in range(3):
+                rgb[ch] |= ((c >> ch) & 1) << (7 - j)
+            c >>= 3
+        palette.append(rgb)
+    return palette
+
+
+def palette_png(label, palette=None):
+    """An (H, W) class-index map as an indexed PIL image, VOC style.
+
+    Args:
+        label (np.ndarray): (H, W) integer class indices, 255 = ignore.
+        palette (Sequence, optional): RGB per class; the VOC colour map when None.
+            Defaults to None.
+
+    Returns:
+        PIL.Image.Image: mode ``'P'``; index 255 has VOC's void colour.
+    """
+    img = Image.fromarray(np.asarray(label).astype(np.uint8), mode='P')
+    colours = np.asarray(voc_palette(256), np.uint8)
+    if palette is not None:
+        colours[:len(palette)] = np.asarray(palette, np.uint8)[:256]
+    colours[255] = VOID_COLOUR
     img.putpalette(colours.flatten().tolist())
+    return img
+
+
+def save_label_png(path, label, palette=None):
+    """Write an (H, W) label map as an indexed PNG (:func:`palette_png`),
+    atomically."""
+    img = palette_png(label, palette)
     write_atomic(path, lambda f: img.save(f, format='PNG'))

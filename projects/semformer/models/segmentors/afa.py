@@ -7,8 +7,9 @@ from mmseg.models.utils import nlc_to_nchw
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .single_stage_wsss import (SingleStageWSSSegmentor, image_labels, label_relation,
-                                par_pseudo_labels, radius_mask, valid_masks)
+from .single_stage_wsss import (PAR_CFG, SingleStageWSSSegmentor, image_labels,
+                                label_relation, par_pseudo_labels, radius_mask,
+                                valid_masks)
 
 
 def attention_logits(attn, x: Tensor) -> Tensor:
@@ -126,8 +127,7 @@ class AFA(SingleStageWSSSegmentor):
                  cls_head: dict,
                  aff_head: dict,
                  attn_layers: int = 2,
-                 par: dict = dict(type='PAR', dilations=(1, 2, 4, 8, 12, 24),
-                                  iterations=10),
+                 par: dict = PAR_CFG,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,

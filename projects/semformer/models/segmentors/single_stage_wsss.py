@@ -129,6 +129,9 @@ def par_pseudo_labels(par, images: Tensor, cams: Tensor, labels: Tensor, valid: 
         out.append(label)
     return torch.stack(out)
 
+# AFA's and ToCo's PAR (6 dilations, 10 iterations); configs may override it
+PAR_CFG = dict(type='PAR', dilations=(1, 2, 4, 8, 12, 24), iterations=10)
+
 
 class SingleStageWSSSegmentor(BaseSegmentor):
     """Base of the single-stage WSSS segmentors: a backbone, a segmentation head
@@ -168,8 +171,7 @@ class SingleStageWSSSegmentor(BaseSegmentor):
                  backbone: dict,
                  decode_head: dict,
                  cls_head: dict,
-                 par: dict = dict(type='PAR', dilations=(1, 2, 4, 8, 12, 24),
-                                  iterations=10),
+                 par: dict = PAR_CFG,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,

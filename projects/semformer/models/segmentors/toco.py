@@ -7,8 +7,9 @@ import torchvision.transforms.v2.functional as TF
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .single_stage_wsss import (SingleStageWSSSegmentor, cams_to_label, image_labels,
-                                label_relation, par_pseudo_labels, valid_masks)
+from .single_stage_wsss import (PAR_CFG, SingleStageWSSSegmentor, cams_to_label,
+                                image_labels, label_relation, par_pseudo_labels,
+                                valid_masks)
 
 
 def photometric(img: Tensor, jitter: Sequence[float], jitter_prob: float,
@@ -183,8 +184,7 @@ class ToCo(SingleStageWSSSegmentor):
                  loss_reg: Optional[dict] = dict(type='DenseEnergyLoss', loss_weight=0.05),
                  aux_layer: int = -3,
                  freeze_pos_embed: bool = True,
-                 par: dict = dict(type='PAR', dilations=(1, 2, 4, 8, 12, 24),
-                                  iterations=10),
+                 par: dict = PAR_CFG,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
