@@ -337,7 +337,7 @@ class PipelineRunner:
         if stage.kind == 'train':
             if osp.isfile(metrics_path):
                 os.remove(metrics_path)
-            cmd = self._launch('train', config)
+            cmd = self._launch('train', config, stage)
             cmd += ['--work-dir', sdir, '--metrics-json', metrics_path, *stage.args]
             if resume and osp.isfile(osp.join(sdir, 'last_checkpoint')):
                 cmd.append('--resume')

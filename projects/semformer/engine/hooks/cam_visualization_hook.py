@@ -66,16 +66,18 @@ class CAMVisualizationHook(Hook):
 
     after_test_iter = after_val_iter
 
-    def _draw(self, runner, name: str) -> None:
+    def _draw(self, runner, name: str, step: int) -> None:
         if runner.rank != 0 or not self._rows:
             return
         where = add_image_to_backends(runner.visualizer, name, stack_rows(self._rows),
-                                      runner.iter)
+                                      step)
         runner.logger.info(f'CAM overlays of {len(self._rows)} images: {where}')
         self._rows = []
 
     def after_val_epoch(self, runner, metrics: Optional[dict] = None) -> None:
-        self._draw(runner, 'val_cams')
+        self._draw(runner, 'val_cams', runner.iter)
 
     def after_test_epoch(self, runner, metrics: Optional[dict] = None) -> None:
-        self._draw(runner, 'test_cams')
+        # step 0: reading runner.iter in a test run would build the training loop
+        # (and its dataset)
+        self._draw(runner, 'test_cams', 0)
