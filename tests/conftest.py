@@ -1,5 +1,7 @@
+import logging
 import os
 import os.path as osp
+from contextlib import contextmanager
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -12,6 +14,23 @@ import semformer  # noqa: F401  (registers the components)
 from semformer.datasets.synthetic import make_synthetic_voc, palette_png
 
 register_all_modules(init_default_scope=True)
+
+@contextmanager
+def capture_log(level=logging.DEBUG):
+    """The records (``level`` and above) that reach mmengine's current logger."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    records, old = [], logger.level
+    handler = logging.Handler(level)
+    handler.emit = records.append
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

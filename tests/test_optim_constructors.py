@@ -1,13 +1,13 @@
 """The optimizer-wrapper constructors log one summary of the parameter groups,
 not one line per parameter (mmengine's ``paramwise_options -- ...``)."""
 import logging
-from contextlib import contextmanager
 
 import pytest
 import torch.nn as nn
 from mmengine.logging import MMLogger, print_log
 from mmengine.optim import build_optim_wrapper
 
+from conftest import capture_log as capture_log_at
 from semformer.engine.optimizers import per_parameter_lines_muted
 
 PARAMWISE = dict(custom_keys={'head': dict(lr_mult=10.0)}, bias_decay_mult=0.0,
@@ -23,21 +23,9 @@ class Tiny(nn.Module):
         self.frozen = nn.Linear(8, 8).requires_grad_(False)
 
 
-@contextmanager
 def capture_log():
-    """Messages (INFO and above, as the runner shows them) that reach mmengine's
-    current logger."""
-    logger = MMLogger.get_current_instance()
-    records, level = [], logger.level
-    handler = logging.Handler(logging.INFO)
-    handler.emit = records.append
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+    """Messages at INFO and above, as the runner shows them."""
+    return capture_log_at(logging.INFO)
 
 
 def build(constructor, model=None, paramwise_cfg=PARAMWISE):

@@ -1,7 +1,6 @@
 """SemFormer stage 2 on a tiny model: registry builds, the frozen CAAE, gradient
 paths of every loss, the batched CAAE pass, class-token attention, CAM prediction."""
 import logging
-from contextlib import contextmanager
 
 import pytest
 import torch
@@ -10,7 +9,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import REPO
+from conftest import REPO, capture_log
 from semformer.models import present_pairs
 from semformer.models.backbones.mct_vit import class_token_attention
 
@@ -484,23 +483,6 @@ def test_state_dict_has_no_caae_entries_and_loads_without_them(tmp_path):
                           if k in other.caae.state_dict()})
     other.load_state_dict(full, strict=True)
     assert torch.equal(other.caae.semantics.weight, caae.semantics.weight)
-
-
-@contextmanager
-def capture_log():
-    """The records that reach mmengine's current logger (all levels)."""
-    from mmengine.logging import MMLogger
-    logger = MMLogger.get_current_instance()
-    records, level = [], logger.level
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = records.append
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def test_deepcopy_keeps_the_state_dict_hooks(tmp_path):
