@@ -244,3 +244,13 @@ def test_the_voc_chain_uses_each_configs_gpu_layout(voc_root):
     one = PipelineRunner(stages, '/tmp/unused', root=REPO, gpus=1)
     assert one._launch('test', 'C', stages[4]) == [sys.executable,
                                                    osp.join(tools, 'test.py'), 'C']
+
+
+def test_a_shortened_training_ends_its_schedule_with_it():
+    stages = {s.name: s for s in synthetic_chain(REPO)}
+    seg = stages['seg']
+    seg.max_iters = 400  # as tools/benchmark_quality.py --seg-iters 400
+    runner = PipelineRunner(list(stages.values()), '/tmp/unused', root=REPO)
+    opts = runner._train_options(seg)
+    assert 'train_cfg.max_iters=400' in opts and 'param_scheduler.0.end=400' in opts
+    assert runner._train_options(stages['caae']) == []  # full length: nothing

@@ -262,11 +262,24 @@ class PipelineRunner:
         return _digest(parts)
 
     def _train_options(self, stage: Stage) -> List[str]:
+        """Options of a shortened training: the iterations, validation and checkpoint
+        at the end, and every scheduler that ended with the config's schedule ends
+        with the new one."""
         max_iters = self.max_iters or stage.max_iters
         if stage.kind != 'train' or not max_iters:
             return []
-        return [f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
-                f'default_hooks.checkpoint.interval={max_iters}']
+        from mmengine.config import Config
+        cfg = Config.fromfile(self._path(stage.config))
+        options = [f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
+                   f'default_hooks.checkpoint.interval={max_iters}']
+        schedulers = cfg.get('param_scheduler') or []
+        if isinstance(schedulers, dict):
+            schedulers = [schedulers]
+        for i, sched in enumerate(schedulers):
+            if (sched.get('end') == cfg.train_cfg.get('max_iters')
+                    and sched.get('begin', 0) < max_iters):
+                options.append(f'param_scheduler.{i}.end={max_iters}')
+        return options
 
     # running --------------------------------------------------------------------
     def run(self) -> List[dict]:
