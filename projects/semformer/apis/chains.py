@@ -103,7 +103,6 @@ class ChainBuilder:
         root (str): the repository root (configs are relative to it).
         data_options (callable): ``data_options(config)`` -> the options that point
             a config at the run's dataset (and class count).
-        max_iters (int, optional): shorten trainings. Defaults to None.
     """
 
     def __init__(self, root: str, data_options: Callable[[str], List[str]]):
@@ -193,15 +192,11 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
 def draw_overlays(stage_dir: str, root: str, cam: list, labels: list, seg: list,
                   num_images: int = 6) -> dict:
     """The pipeline figure (:func:`draw_pipeline_figure`) of a chain's models."""
-    from mmengine.config import Config, DictAction
-
     from ..visualization.pipeline_figure import draw_pipeline_figure
+    from .pipeline import load_config
 
     def config(path, options):
-        cfg = Config.fromfile(osp.join(root, path))
-        cfg.merge_from_dict({k: DictAction._parse_iterable(v) for k, v in
-                             (o.split('=', 1) for o in options)})
-        return cfg
+        return load_config(osp.join(root, path), options)
 
     label_cfgs = []
     for path, options in labels:

@@ -141,17 +141,19 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def config_digest(config: str, options: Sequence[str]) -> str:
-    """A hash of ``config`` resolved (its bases included) after ``options``."""
+def load_config(config: str, options: Sequence[str] = ()):
+    """``config`` with ``key=value`` options merged as ``--cfg-options`` would."""
     from mmengine.config import Config, DictAction
     cfg = Config.fromfile(config)
     if options:
-        parsed = {}
-        for item in options:
-            key, value = item.split('=', 1)
-            parsed[key] = DictAction._parse_iterable(value)
-        cfg.merge_from_dict(parsed)
-    return _digest(cfg.to_dict())
+        cfg.merge_from_dict({k: DictAction._parse_iterable(v)
+                             for k, v in (o.split('=', 1) for o in options)})
+    return cfg
+
+
+def config_digest(config: str, options: Sequence[str]) -> str:
+    """A hash of ``config`` resolved (its bases included) after ``options``."""
+    return _digest(load_config(config, options).to_dict())
 
 
 def _write_json(path: str, obj: Any):
@@ -268,8 +270,7 @@ class PipelineRunner:
         max_iters = self.max_iters or stage.max_iters
         if stage.kind != 'train' or not max_iters:
             return []
-        from mmengine.config import Config
-        cfg = Config.fromfile(self._path(stage.config))
+        cfg = load_config(self._path(stage.config))
         options = [f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
                    f'default_hooks.checkpoint.interval={max_iters}']
         schedulers = cfg.get('param_scheduler') or []
