@@ -288,3 +288,19 @@ def test_mctformer_voc_configs_follow_the_authors(voc_root):
     img = osp.join(voc_root, 'JPEGImages', '2007_000032.jpg')
     out = pipeline(dict(img_path=img, gt_image_labels=torch.zeros(21).numpy()))
     assert out['inputs'].shape == (3, 224, 224)
+
+
+@pytest.mark.parametrize('kind', ['mctformer', 'cam'])
+def test_image_scores_are_the_sigmoid_of_the_class_logits(kind):
+    """pred_image_scores (K,) = [1, sigmoid(foreground logits)] of one forward at
+    the image's own size (MCTformer: the class tokens' means; CAM: the classifier
+    on the class token), whatever the CAM scales."""
+    model = tiny_mctformer() if kind == 'mctformer' else tiny_cam()
+    x, samples = batch()
+    with torch.no_grad():
+        out = model.predict(x, samples)
+        logits = model.decode_head(*model.extract_feat(x))[1]
+    assert logits.shape == (len(LABELS), K - 1)
+    for i, sample in enumerate(out):
+        expect = torch.cat([torch.ones(1), torch.sigmoid(logits[i])])
+        torch.testing.assert_close(sample.pred_image_scores, expect)

@@ -577,3 +577,30 @@ def test_frozen_caae_is_in_no_optimizer_group():
         caae = {id(p) for p in model.caae.parameters()}
         assert caae and not caae & in_groups, path
         assert in_groups == {id(p) for p in model.parameters() if p.requires_grad}, path
+
+
+def test_image_scores_are_the_cosines_that_l_ss_supervises(tmp_path):
+    """pred_image_scores = cos(class embedding of each class token, S_c), computed
+    by hand from the head's embeddings and the CAAE's semantics; none without the
+    CAAE or when switched off."""
+    path, _ = caae_checkpoint(tmp_path)
+    model = tiny_semformer(path)
+    x, samples = batch(LABELS)
+    out = predict(model, x, samples, scales=(1.0, ), flip=False, cra=False)
+    with torch.no_grad():
+        patches, tokens, hw = model.extract_feat(x)
+        emb = model.decode_head(patches, tokens, hw)[1]  # (B, K, D)
+        sem = F.relu(model.caae.semantics.weight)  # (K, D)
+    for i, sample in enumerate(out):
+        expect = torch.stack([
+            (emb[i, c] @ sem[c]) / (emb[i, c].norm() * sem[c].norm()).clamp_min(1e-8)
+            for c in range(K)])
+        torch.testing.assert_close(sample.pred_image_scores, expect, rtol=1e-5,
+                                   atol=1e-6)
+    x, samples = batch(LABELS)
+    out = predict(model, x, samples, scales=(1.0, ), flip=False, image_scores=False)
+    assert all('pred_image_scores' not in s for s in out)
+    model = tiny_semformer(caae=None)
+    x, samples = batch(LABELS)
+    out = predict(model, x, samples, scales=(1.0, ), flip=False, cra=False)
+    assert all('pred_image_scores' not in s for s in out)

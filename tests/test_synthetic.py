@@ -90,3 +90,38 @@ def test_tool_writes_tree_and_contact_sheet(tmp_path):
     assert sheet.size[0] > 200
     again = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert 'already holds' in again.stdout
+
+
+def test_silhouette_blend_draws_the_objects_in_black_and_white():
+    """alpha = 1: object pixels (mask not 0 / 255) all one of 0, 255 and the
+    background the other; alpha = 0.25: the hand-computed blend; the mask is
+    untouched, and a missing mask is named."""
+    import pytest
+    from semformer.datasets.transforms import SilhouetteBlend
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    seg = np.zeros((8, 8), np.uint8)
+    seg[2:5, 3:7] = 2
+    seg[0, 0] = 255
+    fg = seg == 2
+    seen = set()
+    for seed in range(8):
+        np.random.seed(seed)
+        out = SilhouetteBlend(alpha=1.0)(dict(img=img.copy(), gt_seg_map=seg.copy()))
+        v_fg, v_bg = np.unique(out['img'][fg]), np.unique(out['img'][~fg])
+        assert len(v_fg) == 1 and len(v_bg) == 1 and {v_fg[0], v_bg[0]} == {0, 255}
+        seen.add(int(v_fg[0]))
+        assert np.array_equal(out['gt_seg_map'], seg)
+    assert seen == {0, 255}  # both polarities occur
+    np.random.seed(3)
+    out = SilhouetteBlend(alpha=0.25)(dict(img=img.copy(), gt_seg_map=seg.copy()))
+    sil = out['img'][fg][0, 0] > img[fg][0, 0] * 0.75 + 31  # which polarity was drawn
+    white = fg if sil else ~fg
+    expect = np.round(0.75 * img.astype(np.float64) + 0.25 * 255 * white[..., None])
+    assert np.abs(out['img'].astype(np.float64) - expect).max() <= 1
+    assert SilhouetteBlend(alpha=0.5, prob=0.0)(dict(img=img.copy(), gt_seg_map=seg))[
+        'img'].tolist() == img.tolist()
+    with pytest.raises(KeyError, match='LoadAnnotations'):
+        SilhouetteBlend()(dict(img=img, img_path='a/b.jpg'))
+    with pytest.raises(ValueError):
+        SilhouetteBlend(alpha=(0.5, 1.5))

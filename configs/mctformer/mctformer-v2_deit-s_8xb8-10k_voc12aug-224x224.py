@@ -37,7 +37,7 @@ train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 # CAMs scored on VOC train (1,464 images with masks), the dataset base's val split
 val_dataloader = dict(batch_size=1)
 test_dataloader = val_dataloader
-val_evaluator = dict(type='CAMMetric', _delete_=True)
+val_evaluator = [dict(type='CAMMetric'), dict(type='ImageLabelMetric')]
 test_evaluator = val_evaluator
 
 # 60 epochs of 10,582 images at batch 64 = 9,920 iterations, 5 of them warm-up.

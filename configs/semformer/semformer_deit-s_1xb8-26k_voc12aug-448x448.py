@@ -14,7 +14,7 @@ crop_size = (448, 448)
 # the dataset base's augmentation (long side in [224, 896], 448 crops, flip, colour
 # jitter) and val split (VOC train, one image per batch)
 train_dataloader = dict(batch_size=8)
-val_evaluator = dict(type='CAMMetric', _delete_=True)
+val_evaluator = [dict(type='CAMMetric'), dict(type='ImageLabelMetric')]
 test_evaluator = val_evaluator
 
 # 20 epochs of 10,582 images at batch 8 = 26,460 iterations. The authors' parameter

@@ -9,7 +9,7 @@ from mmseg.structures import SegDataSample
 
 DEFAULT_TEST_CFG = dict(
     scales=(0.5, 1.0, 1.5, 2.0), flip=True, keep_plain=False, bg_threshold=0.2,
-    restrict_to_labels=True, autocast_dtype=None, normalise='max')
+    restrict_to_labels=True, autocast_dtype=None, normalise='max', image_scores=True)
 NORMALISATIONS = ('max', 'minmax')
 
 
@@ -36,6 +36,9 @@ class CAMSegmentor(BaseSegmentor):
     with ``keep_plain``, the maps before refinement as ``pred_cams_plain``.
     ``autocast_dtype='bfloat16'`` (or ``'float16'``) runs the network under
     autocast; the maps, resizing, sums and the normalisation stay float32.
+    With ``image_scores`` (default) one more forward of the image at its own size
+    gives the image-level class scores ``pred_image_scores`` (K,) in [0, 1],
+    background 1 (:meth:`image_scores`), for ``ImageLabelMetric``.
 
     Args:
         backbone (dict): a ``MultiClassTokenViT``.
@@ -151,9 +154,24 @@ class CAMSegmentor(BaseSegmentor):
                     s is not None and 'gt_image_labels' in s for s in samples):
                 labels = torch.stack([s.gt_image_labels for s in samples]).to(x.device)
             sums = self.multi_scale_cams(x)
+            scores = self.image_scores(x) if cfg['image_scores'] else None
             for j, sample in enumerate(samples):
-                results.append(self._pack(sample, sums, j, labels))
+                sample = self._pack(sample, sums, j, labels)
+                if scores is not None:
+                    sample.pred_image_scores = scores[j]
+                results.append(sample)
         return results
+
+    def image_scores(self, inputs):
+        """Image-level class scores (B, K) in [0, 1] (background 1) of images
+        (B, 3, H, W): the sigmoid of the head's foreground logits (its second
+        output, (B, K - 1)); None when the head has no such logits."""
+        with self.autocast(inputs):
+            _, logits = self.decode_head(*self.extract_feat(inputs))
+        if not torch.is_tensor(logits) or logits.dim() != 2:
+            return None
+        scores = logits.float().sigmoid()
+        return F.pad(scores, (1, 0), value=1.0)
 
     def _pack(self, sample, sums, j, labels):
         sample = sample if sample is not None else SegDataSample()

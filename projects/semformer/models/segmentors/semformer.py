@@ -286,6 +286,21 @@ class SemFormer(CAMSegmentor):
                 masks, valid, pairs)
 
     # --------------------------------------------------------------- inference
+    def image_scores(self, inputs: Tensor) -> Optional[Tensor]:
+        """Image-level scores (B, K): ``cos(E_c, S_c)`` of the class embeddings of
+        the class tokens against the CAAE's class semantics, the quantity L'_SS
+        supervises (background included); None without a CAAE or class
+        embeddings."""
+        if self.caae is None:
+            return None
+        with self.autocast(inputs):
+            patches, class_tokens, hw = self.extract_feat(inputs)
+            _, class_emb = self.decode_head(patches, class_tokens, hw)
+        if class_emb is None:
+            return None
+        return F.cosine_similarity(class_emb.float(), self.caae.class_semantics().float(),
+                                   dim=-1, eps=1e-8)
+
     def forward_maps(self, inputs: Tensor) -> Dict[str, Tensor]:
         """One forward: {'plain': ReLU(logits)[, 'refined': CRA-fused]}, each
         (B, K, h, w) float32, from (B, 3, H, W) images."""
