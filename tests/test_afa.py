@@ -17,6 +17,7 @@ from semformer.models.segmentors.single_stage_wsss import (cams_to_label, label_
                                                            radius_mask)
 
 K, S = 4, 32  # classes (background included), image side
+SYNTHETIC = 'afa_vit-t8_1xb16-500_synthetic-64x64.py'
 LABELS = [[1, 1, 0, 1], [1, 0, 1, 0]]
 PRE = dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, size=(S, S))
@@ -246,6 +247,65 @@ def test_affinity_propagated_labels_are_valid_pseudo_labels():
         assert set(label[b].unique().tolist()) <= present
 
 
+def test_affinity_pseudo_labels_by_hand():
+    """Identity affinity (T = I / 1.1: no walk), PAR without iterations, CAMs
+    constant per image: each pixel's label is the rule on the two background
+    scores by hand; absent classes never win, padding is ignored."""
+    model = tiny_afa().train()
+    model.par = MODELS.build(dict(type='PAR', dilations=(1, ), iterations=0))
+    # low 0.35, high 0.55: (bg 0.35: fg, bg 0.55: fg) -> class; (fg, bg) -> 255;
+    # (bg, bg) -> 0
+    cases = [([1, 1, 0, 1], [0.6, 0.9, 0.3], 1),    # class 1 over both scores
+             ([1, 0, 1, 0], [0.9, 0.45, 0.0], 255),  # 0.35 < 0.45 < 0.55
+             ([1, 0, 0, 1], [0.0, 0.0, 0.3], 0)]     # below both
+    labels = torch.tensor([c[0] for c in cases], dtype=torch.float32)
+    cams = torch.tensor([c[1] for c in cases])[:, :, None, None].expand(3, K - 1, S, S)
+    valid = torch.ones(3, S, S, dtype=torch.bool)
+    valid[2, 20:] = False
+    grid = (4, 4)
+    aff = torch.eye(16)[None].expand(3, 16, 16)
+    images = torch.rand(3, 3, S, S) * 255
+    with torch.no_grad():
+        label = model.affinity_pseudo_labels(images, cams, aff, grid, labels, valid)
+    for b, (_, _, expected) in enumerate(cases):
+        assert torch.all(label[b][valid[b]] == expected), b
+    assert torch.all(label[2, 20:] == 255)
+
+
+def authors_lr(t, lr, warmup_iters, max_iters, warmup_ratio, power):
+    """The authors' PolyWarmupAdamW (rulixiang/afa utils/optimizer.py) at 0-based
+    iteration t, by hand."""
+    if t < warmup_iters:
+        return lr * (1 - (1 - t / warmup_iters) * (1 - warmup_ratio))
+    return lr * (1 - t / max_iters)**power
+
+
+@pytest.mark.parametrize('name, warmup_iters, warmup_ratio', [
+    ('afa_mit-b1_2xb2-20k_voc12aug-512x512.py', 1500, 1e-6), (SYNTHETIC, 40, 1e-3)])
+def test_lr_schedule_is_the_authors_warm_up_then_poly(name, warmup_iters, warmup_ratio):
+    from mmengine.registry import PARAM_SCHEDULERS
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', name))
+    lr, T = cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_iters
+    optim = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optim))
+                  for s in cfg.param_scheduler]
+    lrs = []
+    for _ in range(T):
+        lrs.append(optim.param_groups[0]['lr'])
+        optim.step()
+        for s in schedulers:
+            s.step()
+    W = warmup_iters
+    for t in (0, 1, W // 2, W - 1, W, W + 1, T // 2, T - 1):
+        # power 1.0 (configs/voc_attn_reg.yaml)
+        assert lrs[t] == pytest.approx(authors_lr(t, lr, W, T, warmup_ratio, 1.0),
+                                       rel=1e-6), t
+    if T == 20000:  # the numbers: a ramp to ~6e-5, then 6e-5 (1 - t / 20000)
+        assert lrs[1499] == pytest.approx(5.996e-5, rel=1e-6)
+        assert lrs[1500] == pytest.approx(6e-5 * 0.925, rel=1e-6)
+        assert lrs[19999] == pytest.approx(3e-9, rel=1e-6)
+
+
 @pytest.mark.parametrize('backbone', ['mit', 'vit'])
 def test_a_few_steps_lower_the_losses(backbone):
     model = tiny_afa(backbone).train()
@@ -313,7 +373,7 @@ def test_voc_config_builds_with_the_papers_settings():
 
 
 def test_synthetic_config_builds_and_trains():
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', 'afa_vit-s4_synthetic-64x64.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', SYNTHETIC))
     cfg.model.backbone.init_cfg = None
     cfg.model.backbone.arch = dict(embed_dims=32, num_layers=6, num_heads=4,
                                    feedforward_channels=64)
@@ -322,11 +382,20 @@ def test_synthetic_config_builds_and_trains():
     cfg.model.par = dict(type='PAR', dilations=(1, 2), iterations=3)
     model = MODELS.build(cfg.model)
     model.init_weights()
+    # the paper's settings scaled: radius 2 of 8 tokens (8 of 32), L_seg / L_aff
+    # after 50 of 500 iterations (2000 of 20k), affinity labels after 150 (6000)
+    assert (model.train_cfg['radius'], model.train_cfg['warmup_iters'],
+            model.train_cfg['aff_label_iter']) == (2, 50, 150)
+    assert model.aff_head.in_channels == model.attn_layers * 4  # 2 blocks x 4 heads
+    # every path (affinity-propagated labels included) trains what it must
     model.train_cfg.update(warmup_iters=-1, aff_label_iter=-1)
     x, samples = batch([[1, 1, 0, 0, 0, 0, 0], [1, 0, 0, 1, 1, 0, 0]], size=64)
     losses = model.loss(x, samples)
-    assert all(torch.isfinite(v) for v in losses.values())
-    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert set(losses) == {'loss_cls', 'loss_aff', 'loss_seg', 'acc_seg'}
+    assert all(losses[k].item() > 0 for k in ('loss_cls', 'loss_aff', 'loss_seg'))
+    g = grads(model, sum(v for k, v in losses.items() if k.startswith('loss')))
+    for part in ('backbone', 'cls_head', 'aff_head', 'decode_head'):
+        assert reached(g, part), part
 
 
 def train_briefly(cfg, work_dir, data_root):
@@ -347,7 +416,7 @@ def train_briefly(cfg, work_dir, data_root):
 
 
 def test_synthetic_config_runs_in_the_runner(tmp_path, synthetic_root):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', 'afa_vit-s4_synthetic-64x64.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', SYNTHETIC))
     m = cfg.model
     m.backbone.init_cfg = None
     m.backbone.arch = dict(embed_dims=32, num_layers=3, num_heads=4,
@@ -360,5 +429,8 @@ def test_synthetic_config_runs_in_the_runner(tmp_path, synthetic_root):
     m.test_cfg.update(scales=(1.0, ), cam_scales=(1.0, ))
     loss, runner = train_briefly(cfg, tmp_path, synthetic_root)
     assert math.isfinite(loss)
+    # the runner's iteration drives the warm-up: L_seg off at iteration 0 only
+    seg = runner.message_hub.get_scalar('train/loss_seg').data[0]
+    assert len(seg) == 2 and seg[0] == 0 and seg[1] > 0
     metrics = runner.val_loop.run()
     assert 'mIoU' in metrics and 'cam/mIoU' in metrics

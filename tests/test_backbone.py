@@ -105,3 +105,32 @@ def test_conv_stem_patch_embedding(tmp_path):
                        stem.layers[0].weight)
     patches, _, hw = model.forward_tokens(torch.randn(1, 3, 48, 40))
     assert hw == (6, 5) and patches.shape == (1, 30, 32)
+
+
+def test_stem_feature_maps_come_first_for_deeplab():
+    """stem_out_indices=(2, 5): the stem's stride-2 and stride-4 maps (after the
+    in-place ReLUs: each equals the stem's first layers applied by hand), then the
+    out_indices maps, which are unchanged; without a ConvStem it is refused."""
+    import pytest
+    cfg = dict(type='MultiClassTokenViT', arch=ARCH, img_size=32, patch_size=8,
+               patch_cfg=dict(conv_type='ConvStem'), out_indices=(1, ))
+    torch.manual_seed(0)
+    plain = MODELS.build(cfg)
+    plain.init_weights()
+    model = MODELS.build(dict(cfg, stem_out_indices=(5, 2)))
+    model.load_state_dict(plain.state_dict())
+    model.eval(), plain.eval()
+    x = torch.randn(2, 3, 32, 40)
+    with torch.no_grad():
+        outs = model(x)
+        stem = model.patch_embed.projection.layers
+        assert [o.shape for o in outs] == [(2, 8, 16, 20), (2, 16, 8, 10), (2, 32, 4, 5)]
+        torch.testing.assert_close(outs[0], stem[:3](x))
+        torch.testing.assert_close(outs[1], stem[:6](x))
+        torch.testing.assert_close(outs[2], plain(x)[0])
+        assert outs[0].min() >= 0
+    with pytest.raises(ValueError, match='ConvStem'):
+        MODELS.build(dict(type='MultiClassTokenViT', arch=ARCH, img_size=32,
+                          patch_size=8, stem_out_indices=(2, )))
+    with pytest.raises(ValueError, match='not a layer'):
+        MODELS.build(dict(cfg, stem_out_indices=(12, )))

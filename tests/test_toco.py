@@ -4,18 +4,22 @@ routing, a few training steps, prediction, and the configs."""
 import math
 import os.path as osp
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
-from mmseg.registry import MODELS
+from mmseg.registry import MODELS, TRANSFORMS
 from mmseg.structures import SegDataSample
+from PIL import Image, ImageFilter
 
 from conftest import REPO
-from semformer.models.segmentors.single_stage_wsss import label_relation
+from semformer.models.segmentors.single_stage_wsss import label_relation, valid_masks
 from semformer.models.segmentors.toco import local_crops, roi_mask
 from semformer.models.losses.toco_losses import _DenseEnergy, bilateral_filter
 
 K, S = 4, 32
+SYNTHETIC = 'toco_vit-t8_1xb16-500_synthetic-64x64.py'
 LABELS = [[1, 1, 0, 1], [1, 0, 1, 0]]
 PRE = dict(type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
            std=[58.395, 57.12, 57.375], bgr_to_rgb=True, size=(S, S))
@@ -113,8 +117,13 @@ def test_class_token_contrast_loss_by_hand():
     loss = MODELS.build(dict(type='ClassTokenContrastLoss', temperature=0.5))
     assert loss(student, teacher, flags).item() == pytest.approx(
         ctc_by_hand(student.double(), teacher.double(), flags, 0.5), rel=1e-5)
-    # large dot products: finite where exp() overflows
-    assert torch.isfinite(loss(student * 100, teacher * 100, flags))
+    # dot products where exp() overflows (2e4 / temperature): the negative view's
+    # e^-4e4 vanishes and the positives' terms log(1 + 1e-4 / e^4e4) too, leaving
+    # the T log(1 + 1e-4) of the last term over T (|P| + 1e-4)
+    student = torch.tensor([[[100.0], [100.0], [-100.0]]])
+    teacher = torch.tensor([[[100.0], [100.0]]])
+    value = loss(student, teacher, torch.tensor([[1, 1, 0]]))
+    assert value.item() == pytest.approx(math.log(1 + 1e-4) / (2 + 1e-4), rel=1e-3)
 
 
 def test_bilateral_filter_and_dense_energy_by_hand():
@@ -143,24 +152,59 @@ def test_bilateral_filter_and_dense_energy_by_hand():
     torch.testing.assert_close(probs.grad[0], -2 * ws * roi)
 
 
-def test_dense_energy_loss_gate_and_scale():
-    loss = MODELS.build(dict(type='DenseEnergyLoss', sigma_xy=2.0, scale_factor=1.0,
-                             energy_weight=1.0, loss_weight=1.0))
+def gaussian_energy_by_hand(image, probs, gate, roi, sigma_rgb, sigma_xy):
+    """-sum_i gate_i sum_k S_ik sum_j G_ij S_jk with S = probs * roi, literally."""
+    _, H, W = image.shape
+    pix = [(y, x) for y in range(H) for x in range(W)]
+    total = 0.0
+    for (y, x) in pix:
+        for (v, u) in pix:
+            g = math.exp(-((y - v)**2 + (x - u)**2) / (2 * sigma_xy**2)
+                         - float(((image[:, y, x] - image[:, v, u])**2).sum())
+                         / (2 * sigma_rgb**2))
+            for k in range(probs.shape[0]):
+                total -= (float(gate[y, x]) * float(probs[k, y, x] * roi[y, x]) * g
+                          * float(probs[k, v, u] * roi[v, u]))
+    return total
+
+
+def test_dense_energy_loss_by_hand():
     torch.manual_seed(0)
+    # full scale, kernel gain 1: the plain Gaussian energy, gate 1 on ignored pixels
+    loss = MODELS.build(dict(type='DenseEnergyLoss', sigma_xy=2.0, scale_factor=1.0,
+                             energy_weight=1.0, kernel_gain=1.0, loss_weight=1.0))
     image = torch.rand(1, 3, 2, 3) * 255
     logits = torch.randn(1, 2, 2, 3)
     label = torch.tensor([[[0, 255, 1], [1, 0, 255]]])
-    probs = logits.softmax(1)
-    gate = (1 - probs.max(1)[0]).clamp(min=0)
-    gate[label == 255] = 1
-    ws = bilateral_filter(probs[0], image[0], 15.0, 2.0) * gate
-    assert loss(image, logits, label).item() == pytest.approx(
-        -(probs[0] * ws).sum().item(), rel=1e-5)
-    # at scale 0.5 only the sampled quarter of the pixels counts
-    half = MODELS.build(dict(type='DenseEnergyLoss', loss_weight=0.05))
-    value = half(torch.rand(2, 3, 8, 8) * 255, torch.randn(2, 3, 8, 8),
-                 torch.zeros(2, 8, 8, dtype=torch.long))
-    assert value.item() < 0 and abs(value.item()) < 0.05 * 1e-7 * 16 * 16
+    probs = logits.softmax(1)[0]
+    gate = (1 - probs.max(0)[0]).clamp(min=0)
+    gate[label[0] == 255] = 1
+    expected = gaussian_energy_by_hand(image[0], probs, gate, torch.ones(2, 3), 15.0, 2.0)
+    assert loss(image, logits, label).item() == pytest.approx(expected, rel=1e-5)
+
+    # ToCo's: at scale 0.5 (image, mask, label nearest: even rows / columns;
+    # probabilities bilinear: 2 x 2 means), sigma_xy x 0.5, W = 0.6 G (rloss's
+    # lattice), / B, x 1e-7 x 0.05
+    default = MODELS.build(dict(type='DenseEnergyLoss', loss_weight=0.05))
+    assert (default.kernel_gain, default.energy_weight, default.sigma_rgb,
+            default.sigma_xy, default.scale_factor) == (0.6, 1e-7, 15.0, 100.0, 0.5)
+    loss = MODELS.build(dict(type='DenseEnergyLoss', sigma_xy=6.0, loss_weight=0.05))
+    image = torch.rand(2, 3, 4, 4) * 255
+    logits = torch.randn(2, 3, 4, 4) * 2
+    label = torch.randint(0, 3, (2, 4, 4))
+    label[0, 0, 0] = label[1, 2, 2] = 255
+    valid = torch.ones(2, 4, 4, dtype=torch.bool)
+    valid[1, :, 2:] = False  # padding: outside the energy
+    expected = 0.0
+    for b in range(2):
+        small = logits[b].softmax(0).view(3, 2, 2, 2, 2).mean((2, 4))  # (3, 2, 2)
+        roi = valid[b, ::2, ::2].float()
+        gate = (roi - small.max(0)[0]).clamp(min=0)
+        gate[label[b, ::2, ::2] == 255] = 1
+        expected += gaussian_energy_by_hand(image[b, :, ::2, ::2], small, gate, roi,
+                                            15.0, 3.0)
+    expected *= 0.05 * 1e-7 * 0.6 / 2
+    assert loss(image, logits, label, valid).item() == pytest.approx(expected, rel=1e-4)
 
 
 # ---------------------------------------------------- heads, crops, relations
@@ -197,6 +241,151 @@ def test_roi_mask_and_local_crops_by_hand():
     torch.testing.assert_close(crops[0, 0], image[0, :, 1:5, 2:6])
     # image 0: ROI sum (15 x 2 + 0) / 16 > 0.2; image 1: 0 -> negative
     assert flags.tolist() == [[1, 1, 1], [1, 1, 0]]
+    # centres stay inside the valid region: image 1's only valid centre
+    valid[1] = False
+    valid[1, 2 + 3, 2 + 1] = True
+    crops, _ = local_crops(image, roi, valid, num_crops=1, size=4, neg_ratio=0.2)
+    torch.testing.assert_close(crops[1, 0], image[1, :, 3:7, 1:5])
+
+
+# ------------------------------------------------------------------ the views
+def views_transform(**kw):
+    off = dict(jitter_prob=0, gray_prob=0, flip_prob=0, main_blur_prob=0,
+               local_blur_prob=0, global_blur_prob=0, solarize_prob=0)
+    return TRANSFORMS.build(dict(type='ToCoViews', **dict(off, **kw)))
+
+
+def test_toco_views_transform_by_hand():
+    rng = np.random.default_rng(0)
+    raw = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)  # BGR
+    crop = rng.integers(0, 256, (6, 10, 3), dtype=np.uint8)
+    seg = np.arange(60, dtype=np.uint8).reshape(6, 10)
+
+    def run(t, raw=raw, crop=crop):
+        return t(dict(img=crop.copy(), raw_img=raw.copy(), gt_seg_map=seg.copy(),
+                      seg_fields=['gt_seg_map'], flip=False))
+
+    # nothing drawn: input and local view are the crop; the global view the whole
+    # square image (area 1) resized bicubic, in RGB, back to BGR
+    out = run(views_transform(crop_size=(8, 8), global_crop_scale=(1.0, 1.0)))
+    assert np.array_equal(out['img'], crop) and np.array_equal(out['toco_local_view'], crop)
+    expected = np.asarray(Image.fromarray(raw[..., ::-1].copy()).resize(
+        (8, 8), Image.BICUBIC))[..., ::-1]
+    assert np.array_equal(out['toco_global_view'], expected)
+    assert 'raw_img' not in out and np.array_equal(out['gt_seg_map'], seg)
+    # flips: the input's also flips the maps and the flip flag
+    out = run(views_transform(crop_size=8, flip_prob=1.0))
+    assert np.array_equal(out['img'], crop[:, ::-1])
+    assert np.array_equal(out['toco_local_view'], crop[:, ::-1])
+    assert np.array_equal(out['gt_seg_map'], seg[:, ::-1]) and out['flip'] is True
+    # solarisation (global view only): values >= 128 inverted
+    const = lambda v: np.full((12, 12, 3), v, np.uint8)  # noqa: E731
+    t = views_transform(crop_size=8, solarize_prob=1.0)
+    assert np.all(run(t, raw=const(200))['toco_global_view'] == 55)
+    assert np.all(run(t, raw=const(127))['toco_global_view'] == 127)
+    assert np.array_equal(run(t)['toco_local_view'], crop)
+    # blur (PIL's, radius = sigma): the input always (p 1.0), here 1.0 exactly
+    t = views_transform(crop_size=8, main_blur_prob=1.0, blur_sigma=(1.0, 1.0))
+    out = run(t)
+    blurred = Image.fromarray(crop[..., ::-1].copy()).filter(ImageFilter.GaussianBlur(1.0))
+    assert np.array_equal(out['img'], np.asarray(blurred)[..., ::-1])
+    assert np.array_equal(out['toco_local_view'], crop)
+    # grayscale: equal channels
+    out = run(views_transform(crop_size=8, gray_prob=1.0))
+    for key in ('img', 'toco_local_view', 'toco_global_view'):
+        assert np.all(out[key] == out[key][..., :1])
+    with pytest.raises(KeyError, match='KeepRawImage'):
+        views_transform(crop_size=8)(dict(img=crop))
+
+
+def test_toco_views_local_flip_is_independent_of_the_inputs():
+    crop = np.zeros((4, 6, 3), np.uint8)
+    crop[:, 0] = 255  # bright left column: a flip moves it right
+    np.random.seed(0)
+    torch.manual_seed(0)
+    for independent, combos in ((True, {(0, 0), (0, 1), (1, 0), (1, 1)}),
+                                (False, {(0, 0), (1, 1)})):
+        t = views_transform(crop_size=4, flip_prob=0.5, local_flip_independent=independent)
+        seen = set()
+        for _ in range(40):
+            out = t(dict(img=crop.copy(), raw_img=crop.copy()))
+            seen.add((int(out['img'][0, -1, 0] == 255),
+                      int(out['toco_local_view'][0, -1, 0] == 255)))
+        assert seen == combos
+
+
+def test_pack_toco_inputs():
+    rng = np.random.default_rng(0)
+    g = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    loc = rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    pack = TRANSFORMS.build(dict(type='PackToCoInputs'))
+    out = pack(dict(img=loc.copy(), img_shape=(6, 5), gt_image_labels=np.ones(3),
+                    toco_global_view=g, toco_local_view=loc))
+    sample = out['data_samples']
+    assert torch.equal(sample.toco_global_view, torch.from_numpy(g).permute(2, 0, 1))
+    assert torch.equal(sample.toco_local_view, out['inputs'])  # the same layout
+    assert sample.gt_image_labels.tolist() == [1.0, 1.0, 1.0]
+
+
+def packed_sample(labels, img_shape, global_bgr, local_bgr, global_size=(40, 40)):
+    s = SegDataSample(metainfo=dict(img_shape=img_shape, ori_shape=img_shape))
+    s.gt_image_labels = torch.tensor(labels, dtype=torch.float32)
+    s.toco_global_view = torch.tensor(global_bgr, dtype=torch.uint8)[:, None, None].expand(
+        3, *global_size).clone()
+    s.toco_local_view = torch.tensor(local_bgr, dtype=torch.uint8)[:, None, None].expand(
+        3, *img_shape).clone()
+    return s
+
+
+def normalised(rgb):
+    mean, std = torch.tensor(PRE['mean']), torch.tensor(PRE['std'])
+    return ((torch.tensor(rgb, dtype=torch.float32) - mean) / std)[:, None, None]
+
+
+def test_training_views_read_the_packed_views_and_fall_back(monkeypatch):
+    model = tiny_toco().train()
+    x, samples = batch()
+    images = model.rgb_images(x)
+    samples[0] = packed_sample(LABELS[0], (24, 20), (10, 20, 30), (200, 100, 50))
+    valid = valid_masks(samples, (S, S), x.device)
+    g, loc = model.training_views(samples, images, valid)
+    assert g.shape == loc.shape == (2, 3, S, S)
+    # BGR -> RGB, normalised; the global view resized to the input, the local view
+    # padded at the bottom and right with the preprocessor's pad value (0)
+    torch.testing.assert_close(g[0], normalised((30, 20, 10)).expand(3, S, S))
+    torch.testing.assert_close(loc[0, :, :24, :20], normalised((50, 100, 200)).expand(3, 24, 20))
+    assert torch.all(loc[0, :, 24:] == 0) and torch.all(loc[0, :, :, 20:] == 0)
+    # sample 1 has no views: the on-batch fallback, from its own input
+    assert not torch.allclose(loc[1], loc[0])
+    # every sample packed: the fallback is never called
+    samples[1] = packed_sample(LABELS[1], (S, S), (0, 0, 0), (255, 255, 255))
+    monkeypatch.setattr(model, 'make_views', lambda *a: pytest.fail('fallback used'))
+    g, loc = model.training_views(samples, images, valid_masks(samples, (S, S), x.device))
+    torch.testing.assert_close(loc[1], normalised((255, 255, 255)).expand(3, S, S))
+    # a view of another size than the image is refused
+    samples[1].toco_local_view = samples[1].toco_local_view[:, :16]
+    with pytest.raises(ValueError, match='ToCoViews must come'):
+        model.training_views(samples, images, valid_masks(samples, (S, S), x.device))
+
+
+def test_loss_cuts_the_local_crops_from_the_packed_local_view(monkeypatch):
+    import semformer.models.segmentors.toco as toco
+    model = tiny_toco().train()
+    x, _ = batch()
+    samples = [packed_sample(LABELS[0], (S, S), (10, 20, 30), (200, 100, 50)),
+               packed_sample(LABELS[1], (S, 24), (1, 2, 3), (40, 50, 60))]
+    seen = {}
+
+    def spy(image, *args, **kwargs):
+        seen['image'] = image
+        return local_crops(image, *args, **kwargs)
+
+    monkeypatch.setattr(toco, 'local_crops', spy)
+    monkeypatch.setattr(model, 'make_views', lambda *a: pytest.fail('fallback used'))
+    model.loss(x, samples)
+    torch.testing.assert_close(seen['image'][0], normalised((50, 100, 200)).expand(3, S, S))
+    torch.testing.assert_close(seen['image'][1, :, :, :24],
+                               normalised((60, 50, 40)).expand(3, S, 24))
 
 
 # -------------------------------------------------------------- the segmentor
@@ -273,8 +462,11 @@ def test_predict_segmentation_and_cams():
     x, samples = batch()
     with torch.no_grad():
         out = model.predict(x, samples)
-    for sample, y in zip(out, LABELS):
-        assert sample.pred_sem_seg.data.shape == (1, S, S)
+        up = lambda z: F.interpolate(model._forward(z), (S, S), mode='bilinear')  # noqa
+        expected = (up(x) + up(x.flip(-1)).flip(-1)) / 2  # scale 1 + flip, averaged
+    for sample, y, e in zip(out, LABELS, expected):
+        torch.testing.assert_close(sample.seg_logits.data, e, rtol=1e-4, atol=1e-5)
+        assert torch.equal(sample.pred_sem_seg.data[0], sample.seg_logits.data.argmax(0))
         cams = sample.pred_cams.data
         assert cams.shape == (K, S, S) and torch.all(cams[0] == 0)
         for c in range(1, K):
@@ -310,17 +502,25 @@ def test_voc_config_builds_with_the_papers_settings(voc_root):
     model = MODELS.build(m)
     assert model.aux_layer == 9  # block 10 of 12
     assert model.train_cfg['high_thre'] == 0.7 and model.train_cfg['low_thre'] == 0.25
-    # the training pipeline (mmpretrain's photometric transforms) runs on VOC images
+    # the training pipeline packs the authors' views: the second global view at the
+    # crop size, the local view at the input's size (the crop of a rescaled image)
     from mmengine.dataset import Compose
-    pipeline = Compose(cfg.train_pipeline)
-    img = osp.join(voc_root, 'JPEGImages', '2007_000032.jpg')
-    out = pipeline(dict(img_path=img, gt_image_labels=torch.zeros(21).numpy(),
-                        seg_fields=[], reduce_zero_label=False))
-    assert out['inputs'].shape[0] == 3 and max(out['inputs'].shape[1:]) <= 448
+    pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
+    assert [t['type'] for t in cfg.train_dataloader.dataset.pipeline][-3:] == [
+        'RandomCrop', 'ToCoViews', 'PackToCoInputs']
+    img = osp.join(voc_root, 'JPEGImages', '2007_000032.jpg')  # 30 x 40
+    for _ in range(3):
+        out = pipeline(dict(img_path=img, gt_image_labels=np.zeros(21),
+                            seg_fields=[], reduce_zero_label=False))
+        sample = out['data_samples']
+        h, w = out['inputs'].shape[1:]
+        assert (h, w) == sample.img_shape and max(h, w) <= 448
+        assert sample.toco_global_view.shape == (3, 448, 448)
+        assert sample.toco_local_view.shape == (3, h, w)
 
 
 def test_synthetic_config_builds_and_trains():
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'toco', 'toco_vit_synthetic-64x64.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'toco', SYNTHETIC))
     m = cfg.model
     m.backbone.init_cfg = None
     m.backbone.arch = dict(embed_dims=32, num_layers=6, num_heads=2,
@@ -331,11 +531,22 @@ def test_synthetic_config_builds_and_trains():
     m.par = dict(type='PAR', dilations=(1, 2), iterations=3)
     model = MODELS.build(m)
     model.init_weights()
+    # the paper's settings scaled: block 4 of 6, 16 px local crops (96 of 448),
+    # sigma_xy 15 px, L_seg / L_reg after 50 of 500 iterations
+    assert model.aux_layer == 3 and model.train_cfg['local_crop_size'] == 16
+    assert model.loss_reg.sigma_xy == 15.0 and model.train_cfg['warmup_iters'] == 50
+    views = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'ToCoViews']
+    assert len(views) == 1 and tuple(views[0]['crop_size']) == (64, 64)
+    # a batch without packed views (the on-batch fallback) trains every head
     model.train_cfg.update(warmup_iters=-1)
     x, samples = batch([[1, 1, 0, 0, 0, 0, 0], [1, 0, 0, 1, 1, 0, 0]], size=64)
     losses = model.loss(x, samples)
-    assert all(torch.isfinite(v) for v in losses.values())
-    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert {k for k in losses if k.startswith('loss')} == {
+        'loss_cls', 'loss_cls_aux', 'loss_ctc', 'loss_ptc', 'loss_seg', 'loss_reg'}
+    g = grads(model, sum(v for k, v in losses.items() if k.startswith('loss')))
+    for head in ('cls_head', 'aux_cls_head', 'ctc_head.mlp', 'decode_head', 'backbone'):
+        assert reached(g, head), head
+    assert not reached(g, 'ctc_head.teacher') and not g['backbone.pos_embed']
 
 
 def train_briefly(cfg, work_dir, data_root):
@@ -355,8 +566,11 @@ def train_briefly(cfg, work_dir, data_root):
     return runner.message_hub.get_scalar('train/loss').current(), runner
 
 
-def test_synthetic_config_runs_in_the_runner(tmp_path, synthetic_root):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'toco', 'toco_vit_synthetic-64x64.py'))
+def test_synthetic_config_runs_in_the_runner(tmp_path, synthetic_root, monkeypatch):
+    # the pipeline's views reach the model through the preprocessor: no fallback
+    from semformer.models.segmentors.toco import ToCo
+    monkeypatch.setattr(ToCo, 'make_views', lambda *a: pytest.fail('fallback used'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'toco', SYNTHETIC))
     m = cfg.model
     m.backbone.init_cfg = None
     m.backbone.arch = dict(embed_dims=32, num_layers=3, num_heads=2,
@@ -369,8 +583,51 @@ def test_synthetic_config_runs_in_the_runner(tmp_path, synthetic_root):
     m.test_cfg.update(scales=(1.0, ), cam_scales=(1.0, ))
     loss, runner = train_briefly(cfg, tmp_path, synthetic_root)
     assert math.isfinite(loss)
+    # the runner's iteration drives the warm-up: L_seg off at iteration 0 only
+    seg = runner.message_hub.get_scalar('train/loss_seg').data[0]
+    assert len(seg) == 2 and seg[0] == 0 and seg[1] > 0
     metrics = runner.val_loop.run()
     assert 'mIoU' in metrics and 'cam/mIoU' in metrics
+
+
+def authors_lr(t, lr, warmup_iters, max_iters, warmup_ratio, power):
+    """The authors' PolyWarmupAdamW (rulixiang/ToCo and rulixiang/afa
+    utils/optimizer.py) at 0-based iteration t, by hand."""
+    if t < warmup_iters:
+        return lr * (1 - (1 - t / warmup_iters) * (1 - warmup_ratio))
+    return lr * (1 - t / max_iters)**power
+
+
+def scheduled_lrs(cfg):
+    """The lr of every iteration under the config's mmengine schedulers."""
+    from mmengine.registry import PARAM_SCHEDULERS
+    optim = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))],
+                            lr=cfg.optim_wrapper.optimizer.lr)
+    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optim))
+                  for s in cfg.param_scheduler]
+    lrs = []
+    for _ in range(cfg.train_cfg.max_iters):
+        lrs.append(optim.param_groups[0]['lr'])
+        optim.step()
+        for s in schedulers:
+            s.step()
+    return lrs
+
+
+@pytest.mark.parametrize('name, warmup_iters, warmup_ratio', [
+    ('toco_vit-b_2xb2-20k_voc12aug-448x448.py', 1500, 1e-6), (SYNTHETIC, 40, 1e-3)])
+def test_lr_schedule_is_the_authors_warm_up_then_poly(name, warmup_iters, warmup_ratio):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'toco', name))
+    lr, T = cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_iters
+    lrs = scheduled_lrs(cfg)
+    W = warmup_iters
+    for t in (0, 1, W // 2, W - 1, W, W + 1, T // 2, T - 1):
+        assert lrs[t] == pytest.approx(authors_lr(t, lr, W, T, warmup_ratio, 0.9),
+                                       rel=1e-6), t
+    if T == 20000:  # the numbers: a ramp to ~6e-5, not times the poly factor
+        assert lrs[1499] == pytest.approx(5.996e-5, rel=1e-6)
+        assert lrs[1500] == pytest.approx(6e-5 * 0.925**0.9, rel=1e-6)
+        assert lrs[10000] == pytest.approx(6e-5 * 0.5**0.9, rel=1e-6)
 
 
 def test_timm_vit_converter_loads_into_the_backbone(tmp_path):

@@ -72,6 +72,12 @@ optim_wrapper = dict(
         'norm': dict(lr_mult=0.0, decay_mult=0.0),
         **{f'backbone.layers.{i}.2.': dict(lr_mult=0.0, decay_mult=0.0) for i in range(4)},
     }))
-# linear warm-up from 1e-6 times poly (1 - t / 20000)^1 from step 0: after the
-# warm-up exactly the authors' PolyWarmupAdamW
-param_scheduler = [_base_.param_scheduler[0], dict(_base_.param_scheduler[1], power=1.0)]
+# the authors' PolyWarmupAdamW with power 1.0 (configs/voc_attn_reg.yaml): a linear
+# warm-up ramp, then lr * (1 - t / T)^1 (see the schedule's base)
+power = 1.0
+param_scheduler = [
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1],
+         factor=(1 - _base_.warmup_iters / _base_.max_iters)**power),
+    dict(_base_.param_scheduler[2], power=power),
+]

@@ -42,23 +42,19 @@ model = dict(
     train_cfg=dict(warmup_iters=2000, local_crop_size=96, global_crop_scale=(0.4, 1.0),
                    jitter=(0.4, 0.4, 0.2, 0.1)))
 
-# rescale x [0.5, 2] (long side 500 r), flip, 448 crop, then the first global
-# view's photometric augmentation (DINO's: jitter p 0.8, grayscale p 0.2, blur
-# p 1.0); the other views are made in the model
+# the authors' VOC12ClsDataset(aug=True): rescale x [0.5, 2] (long side 500 r), flip,
+# 448 crop; from that crop the network input (flip, DINO's jitter p 0.8, grayscale
+# p 0.2, blur p 1.0) and the local view (the same with blur p 0.5, flipped
+# independently), from the loaded image the second global view (random resized crop
+# 0.4-1 to 448, bicubic, flip, jitter, grayscale, blur p 0.1, solarisation p 0.2)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='KeepRawImage'),
     dict(type='RandomResize', scale=(500, 500), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='RandomApply',
-         transforms=[dict(type='TorchvisionColorJitter', brightness=0.4, contrast=0.4,
-                          saturation=0.2, hue=0.1)],
-         prob=0.8),
-    dict(type='mmpretrain.RandomGrayscale', prob=0.2, keep_channels=True,
-         channel_weights=(0.114, 0.587, 0.2989)),
-    dict(type='mmpretrain.GaussianBlur', magnitude_range=(0.1, 2.0), magnitude_std='inf',
-         prob=1.0),
-    dict(type='PackImageLabelInputs'),
+    dict(type='ToCoViews', crop_size=crop_size),
+    dict(type='PackToCoInputs'),
 ]
 train_dataloader = dict(batch_size=2, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(ann_file='ImageSets/Segmentation/val.txt'))

@@ -28,8 +28,9 @@ model = dict(
     ctc_head=dict(type='CTCProjectionHead', num_layers=3, momentum=0.9),
     loss_ptc=dict(type='PatchTokenContrastLoss', loss_weight=0.2),
     loss_ctc=dict(type='ClassTokenContrastLoss', temperature=0.5, loss_weight=0.5),
+    # the exact Gaussian at the height of rloss's permutohedral lattice (0.6)
     loss_reg=dict(type='DenseEnergyLoss', sigma_rgb=15.0, scale_factor=0.5,
-                  energy_weight=1e-7, loss_weight=0.05),
+                  energy_weight=1e-7, kernel_gain=0.6, loss_weight=0.05),
     aux_layer=-3,
     train_cfg=dict(cam_scales=(1.0, 0.5, 1.5), high_thre=0.7, low_thre=0.25,
                    num_local_crops=8, neg_crop_ratio=0.2),

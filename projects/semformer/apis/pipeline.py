@@ -266,7 +266,8 @@ class PipelineRunner:
     def _train_options(self, stage: Stage) -> List[str]:
         """Options of a shortened training: the iterations, validation and checkpoint
         at the end, and every scheduler that ended with the config's schedule ends
-        with the new one."""
+        with the new one (``end`` = max_iters, or max_iters + 1 for schedules that
+        are also stepped after the last iteration, as the warm-up + poly of AFA/ToCo)."""
         max_iters = self.max_iters or stage.max_iters
         if stage.kind != 'train' or not max_iters:
             return []
@@ -276,10 +277,12 @@ class PipelineRunner:
         schedulers = cfg.get('param_scheduler') or []
         if isinstance(schedulers, dict):
             schedulers = [schedulers]
+        old = cfg.train_cfg.get('max_iters')
         for i, sched in enumerate(schedulers):
-            if (sched.get('end') == cfg.train_cfg.get('max_iters')
+            end = sched.get('end')
+            if (old is not None and end in (old, old + 1)
                     and sched.get('begin', 0) < max_iters):
-                options.append(f'param_scheduler.{i}.end={max_iters}')
+                options.append(f'param_scheduler.{i}.end={max_iters + end - old}')
         return options
 
     # running --------------------------------------------------------------------

@@ -52,14 +52,30 @@ class MultiClassTokenViT(VisionTransformer):
         num_class_tokens (int): K. 0 gives a patch-token-only encoder (the CAAE).
         out_type (str): ``'featmap'`` (B, C, h, w) patch-token maps, usable as a
             plain backbone for mmseg decode heads, or ``'raw'`` (B, K + hw, C).
+        stem_out_indices (sequence[int]): with a ``ConvStem`` patch projection,
+            the outputs of these layers of its ``layers``, in layer order (e.g. 2: the stride-2
+            map after the first conv, BN and ReLU) come first in ``forward``'s
+            tuple, before the ``out_indices`` maps: the high-resolution features
+            a DeepLabV3+ decoder takes as its low-level input. Defaults to ().
         **kwargs: the arguments of mmpretrain's ``VisionTransformer``
             (``arch``, ``img_size``, ``patch_size``, ``out_indices``, ``init_cfg``...).
     """
     OUT_TYPES = {'raw', 'featmap'}
 
-    def __init__(self, num_class_tokens=0, out_type='featmap', **kwargs):
+    def __init__(self, num_class_tokens=0, out_type='featmap', stem_out_indices=(),
+                 **kwargs):
         super().__init__(with_cls_token=False, out_type=out_type, **kwargs)
         self.num_class_tokens = num_class_tokens
+        self.stem_out_indices = tuple(stem_out_indices)
+        if self.stem_out_indices:
+            stem = getattr(self.patch_embed.projection, 'layers', None)
+            if stem is None:
+                raise ValueError('stem_out_indices needs patch_cfg=dict(conv_type='
+                                 "'ConvStem')")
+            for i in self.stem_out_indices:
+                if not -len(stem) <= i < len(stem):
+                    raise ValueError(f'stem_out_indices: {i} is not a layer of the '
+                                     f'stem ({len(stem)} layers)')
         if num_class_tokens:
             self.class_tokens = nn.Parameter(
                 torch.zeros(1, num_class_tokens, self.embed_dims))
@@ -134,8 +150,20 @@ class MultiClassTokenViT(VisionTransformer):
         return x[:, K:], x[:, :K], hw
 
     def forward(self, x):
-        x, hw = self.embed(x)
-        outs = []
+        stem_outs = []
+        if self.stem_out_indices:
+            stem = self.patch_embed.projection.layers
+            hooks = [stem[i].register_forward_hook(
+                lambda mod, args, out: stem_outs.append(out.clone()))
+                for i in self.stem_out_indices]
+            try:
+                x, hw = self.embed(x)
+            finally:
+                for h in hooks:
+                    h.remove()
+        else:
+            x, hw = self.embed(x)
+        outs = stem_outs
         for i, layer in enumerate(self.layers):
             x = layer(x)
             if i == len(self.layers) - 1 and self.final_norm:

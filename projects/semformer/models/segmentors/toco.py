@@ -11,14 +11,18 @@ from .single_stage_wsss import (PAR_CFG, SingleStageWSSSegmentor, cams_to_label,
                                 image_labels, label_relation, par_pseudo_labels,
                                 valid_masks)
 
+# the data-sample fields of ``PackToCoInputs`` (datasets/transforms/toco_views.py)
+VIEW_KEYS = ('toco_global_view', 'toco_local_view')
+
 
 def photometric(img: Tensor, jitter: Sequence[float], jitter_prob: float,
                 gray_prob: float, blur_prob: float, solarize_prob: float = 0.0) -> Tensor:
     """DINO's photometric view augmentation on one RGB image (3, h, w) in [0, 1]:
     colour jitter (brightness, contrast, saturation, hue, in random order) with
     ``jitter_prob``, grayscale with ``gray_prob``, Gaussian blur (sigma uniform
-    in [0.1, 2]) with ``blur_prob``, solarisation (>= 0.5 inverted) with
-    ``solarize_prob``."""
+    in [0.1, 2], PIL's radius) with ``blur_prob``, solarisation (values >= 128 / 255
+    inverted, as PIL's ``ImageOps.solarize``) with ``solarize_prob``. The on-batch
+    counterpart of :class:`ToCoViews`'s PIL operations."""
     rand = lambda: float(torch.rand(()))  # noqa: E731
     if rand() < jitter_prob:
         b, c, s, h = jitter
@@ -36,7 +40,7 @@ def photometric(img: Tensor, jitter: Sequence[float], jitter_prob: float,
         k = 2 * math.ceil(3 * sigma) + 1
         img = TF.gaussian_blur(img, [k, k], [sigma, sigma])
     if rand() < solarize_prob:
-        img = torch.where(img >= 0.5, 1 - img, img)
+        img = torch.where(img >= 128 / 255, 1 - img, img)
     return img.clamp(0, 1)
 
 
@@ -79,7 +83,9 @@ def local_crops(image: Tensor, roi: Tensor, valid: Tensor, num_crops: int, size:
     per image, centred on random positions (at least size / 2 from the border)
     whose ROI value is <= 1 (background or uncertain; any position if there are
     too few); a crop is negative (flag 0) when the sum of its ROI values over
-    size^2 is <= ``neg_ratio``. Centres are also kept inside ``valid``.
+    size^2 is <= ``neg_ratio``. Unlike the authors', centres are also kept inside
+    ``valid`` (theirs may fall on the crop's zero padding) and too few candidates
+    repeat positions (theirs fail).
 
     Args:
         image (Tensor): (B, 3, H, W) the view to crop.
@@ -127,22 +133,40 @@ class ToCo(SingleStageWSSSegmentor):
     3. PTC: the intermediate CAM on the token grid gives pseudo token labels
        (``high_thre`` / ``low_thre``, uncertain ignored), their pairwise relation
        (self pairs ignored) supervises the final tokens' |cosine|: ``L_ptc``;
-    4. CTC: local crops (``num_local_crops`` of ``local_crop_size``) from a
-       photometric view of the input, centred in the intermediate CAM's
-       background/uncertain region, flagged negative when mostly certain
-       background; a second global view (random resized crop of the image);
-       class tokens of both global views (teacher: :class:`CTCProjectionHead`'s
-       EMA copy, detached) against those of all views (student): ``L_ctc``;
+    4. CTC: local crops (``num_local_crops`` of ``local_crop_size``) from the
+       local view, centred in the intermediate CAM's background/uncertain region
+       (:func:`local_crops`, the authors' ``crop_from_roi_neg``), flagged negative
+       when mostly certain background; the second global view; class tokens of
+       both global views (teacher: :class:`CTCProjectionHead`'s EMA copy,
+       detached) against those of all views (student): ``L_ctc``;
     5. the segmentation head (LargeFOV) on the final tokens, trained on the
        PAR-refined final-layer CAMs: ``L_seg`` and the dense-energy ``L_reg``,
        multiplied by 0 for iterations <= ``warmup_iters``.
 
-    The views are made on the batch from the normalised input (the authors' data
-    loader makes them from the image): DINO's colour jitter (0.4, 0.4, 0.2, 0.1;
-    p 0.8), grayscale (p 0.2), blur (p 0.1 global / 0.5 local) and solarisation
-    (p 0.2, global), and the global view's random resized crop (area 0.4-1) with
-    a flip. The local view is not flipped (the authors' is flipped independently
-    of the input half of the time, so their ROI positions can be mirrored).
+    The views, as the authors' ``VOC12ClsDataset`` makes them, come from the data
+    pipeline (``KeepRawImage`` ... ``ToCoViews``, ``PackToCoInputs``; see
+    :class:`ToCoViews`): the network input and the local view are two
+    augmentations of the same scaled, flipped crop (DINO's flip, colour jitter
+    0.4/0.4/0.2/0.1 p 0.8, grayscale p 0.2; blur p 1.0 for the input, 0.5 for the
+    local view), the second global view a random resized crop (area 0.4-1,
+    bicubic) of the whole loaded image with flip, jitter, grayscale, blur p 0.1
+    and solarisation p 0.2. As the authors', the local view is flipped
+    independently of the input, so half the time its local crops sit at the
+    mirror image of the CAM positions that chose them
+    (``ToCoViews(local_flip_independent=False)`` gives the local view the input's
+    flip). Remaining differences: the crop is not zero-padded to the crop size
+    before the views (the authors' padding, black at a random offset, is jittered
+    and blurred with the image, and their valid box is not mirrored with the
+    input's flip); here the preprocessor pads the input and the local view at the
+    bottom and right with its ``pad_val`` after normalisation, outside ``valid``;
+    and local crop centres stay inside ``valid``.
+
+    Fallback (documented, not the authors'): a sample without packed views (a
+    pipeline without ``ToCoViews``) gets views made on the batch by
+    :meth:`make_views` from its augmented network input: the global view a random
+    resized crop of the input's valid region rather than of the whole image, the
+    local view the input re-augmented (jitter on jitter), with the same
+    probabilities.
 
     Args:
         backbone (dict): ``MultiClassTokenViT`` with ``num_class_tokens=1`` and
@@ -163,14 +187,16 @@ class ToCo(SingleStageWSSSegmentor):
         par (dict): Defaults to the authors' PAR (10 iterations).
         train_cfg (dict | None): ``cam_scales`` (1.0, 0.5, 1.5), ``high_thre``
             0.7, ``low_thre`` 0.25, ``warmup_iters`` 2000, ``num_local_crops`` 8,
-            ``local_crop_size`` 96, ``neg_crop_ratio`` 0.2, ``global_crop_scale``
-            (0.4, 1.0), ``jitter`` (0.4, 0.4, 0.2, 0.1), ``ignore_index`` 255.
+            ``local_crop_size`` 96, ``neg_crop_ratio`` 0.2, ``ignore_index`` 255;
+            for the fallback views ``global_crop_scale`` (0.4, 1.0), ``jitter``
+            (0.4, 0.4, 0.2, 0.1), ``local_flip_independent`` True.
         test_cfg (dict | None): See :class:`SingleStageWSSSegmentor`.
     """
     DEFAULT_TRAIN_CFG = dict(
         cam_scales=(1.0, 0.5, 1.5), high_thre=0.7, low_thre=0.25, warmup_iters=2000,
         num_local_crops=8, local_crop_size=96, neg_crop_ratio=0.2,
-        global_crop_scale=(0.4, 1.0), jitter=(0.4, 0.4, 0.2, 0.1), ignore_index=255)
+        global_crop_scale=(0.4, 1.0), jitter=(0.4, 0.4, 0.2, 0.1),
+        local_flip_independent=True, ignore_index=255)
 
     def __init__(self,
                  backbone: dict,
@@ -234,8 +260,13 @@ class ToCo(SingleStageWSSSegmentor):
 
     # ------------------------------------------------------------------- views
     def make_views(self, images: Tensor, valid: Tensor) -> Tuple[Tensor, Tensor]:
-        """RGB crops (B, 3, H, W) in [0, 255] -> the second global view and the
-        local view, both RGB in [0, 255] (B, 3, H, W)."""
+        """The fallback views, made on the batch: RGB crops (B, 3, H, W) in
+        [0, 255] (the augmented network input) -> the second global view and the
+        local view, both RGB in [0, 255] (B, 3, H, W). The global view is a random
+        resized crop of the valid region, the local view the input itself, each
+        with the authors' flip and photometric augmentation; the local view's flip
+        (inside the valid region) is drawn independently of the input's
+        orientation unless ``local_flip_independent`` is False."""
         cfg = self.train_cfg
         H, W = images.shape[-2:]
         globals_, locals_ = [], []
@@ -246,8 +277,63 @@ class ToCo(SingleStageWSSSegmentor):
             if float(torch.rand(())) < 0.5:
                 g = g.flip(-1)
             globals_.append(photometric(g, cfg['jitter'], 0.8, 0.2, 0.1, 0.2))
+            if cfg['local_flip_independent'] and float(torch.rand(())) < 0.5:
+                img = img.clone()
+                img[:, :h, :w] = img[:, :h, :w].flip(-1)
             locals_.append(photometric(img, cfg['jitter'], 0.8, 0.2, 0.5))
         return torch.stack(globals_) * 255, torch.stack(locals_) * 255
+
+    def preprocess_view(self, view: Tensor) -> Tensor:
+        """A packed view (3, h, w), 0-255 in the loaded channel order -> the
+        network's input: the preprocessor's channel conversion and normalisation."""
+        pre = self.data_preprocessor
+        view = view.float()
+        if getattr(pre, 'channel_conversion', False) and view.shape[0] == 3:
+            view = view[[2, 1, 0]]
+        return self.normalise_images(view)
+
+    def training_views(self, data_samples, images: Tensor, valid: Tensor
+                       ) -> Tuple[Tensor, Tensor]:
+        """The second global view and the local view, as network inputs.
+
+        A sample with both of :class:`PackToCoInputs`'s fields
+        (``toco_global_view``, ``toco_local_view``, from :class:`ToCoViews`)
+        uses them: the local view is padded at the bottom and right like the input
+        (the preprocessor's ``pad_val``), the global view resized to (H, W) if its
+        size differs. The others fall back to :meth:`make_views`.
+
+        Args:
+            data_samples (list): The batch's data samples.
+            images (Tensor): (B, 3, H, W) RGB 0-255, the network input.
+            valid (Tensor): (B, H, W) bool.
+
+        Returns:
+            tuple: (B, 3, H, W) each, normalised.
+        """
+        B, _, H, W = images.shape
+        packed = [all(k in s for k in VIEW_KEYS) for s in data_samples]
+        if not all(packed):
+            fallback = [self.normalise_images(v) for v in self.make_views(images, valid)]
+        pad_val = getattr(self.data_preprocessor, 'pad_val', 0)
+        globals_, locals_ = [], []
+        for b, sample in enumerate(data_samples):
+            if not packed[b]:
+                globals_.append(fallback[0][b])
+                locals_.append(fallback[1][b])
+                continue
+            g = self.preprocess_view(sample.toco_global_view.to(images.device))
+            if tuple(g.shape[-2:]) != (H, W):
+                g = F.interpolate(g[None], (H, W), mode='bilinear', align_corners=False)[0]
+            loc = self.preprocess_view(sample.toco_local_view.to(images.device))
+            h, w = loc.shape[-2:]
+            img_shape = tuple(sample.metainfo.get('img_shape', (h, w))[:2])
+            if (h, w) != img_shape or h > H or w > W:
+                raise ValueError(f'the packed local view is {h} x {w}, the image '
+                                 f'{img_shape} (batch {H} x {W}): ToCoViews must come '
+                                 'after the last geometric transform')
+            locals_.append(F.pad(loc, (0, W - w, 0, H - h), value=pad_val))
+            globals_.append(g)
+        return torch.stack(globals_), torch.stack(locals_)
 
     # ------------------------------------------------------------------ losses
     def loss(self, inputs: Tensor, data_samples) -> Dict[str, Tensor]:
@@ -263,10 +349,9 @@ class ToCo(SingleStageWSSSegmentor):
         with torch.no_grad():
             cams, _ = self.multi_scale_cams(inputs, cfg['cam_scales'], keys=('cam', 'aux'))
             roi = roi_mask(cams['aux'] * fg, cfg['high_thre'], cfg['low_thre'])
-            global_view, local_view = self.make_views(images, valid)
-            crops, flags = local_crops(self.normalise_images(local_view), roi, valid,
-                                       cfg['num_local_crops'], cfg['local_crop_size'],
-                                       cfg['neg_crop_ratio'])
+            global_view, local_view = self.training_views(data_samples, images, valid)
+            crops, flags = local_crops(local_view, roi, valid, cfg['num_local_crops'],
+                                       cfg['local_crop_size'], cfg['neg_crop_ratio'])
 
         patches, aux, cls_token = self.extract_tokens(inputs)
         losses = self.cls_head.loss(self.cls_head(patches), labels)
@@ -275,7 +360,7 @@ class ToCo(SingleStageWSSSegmentor):
 
         # CTC: teacher on the global views, student on global and local views
         self.ctc_head.update_teacher()
-        _, _, cls_global = self.extract_tokens(self.normalise_images(global_view))
+        _, _, cls_global = self.extract_tokens(global_view)
         _, _, cls_local = self.extract_tokens(crops.flatten(0, 1))
         globals_ = torch.stack([cls_token, cls_global], 1)  # (B, 2, C)
         teacher = self.ctc_head.forward_teacher(globals_.detach())

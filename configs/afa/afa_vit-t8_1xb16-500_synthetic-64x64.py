@@ -4,9 +4,17 @@
 # (../_base_/models/afa_vit-t8.py), the paper's schedule scaled to 500 iterations of
 # AdamW (lr 1e-3, backbone at 0.1 x lr, 40 warm-up iterations, poly power 1.0).
 # Sized for a 2-core CPU; no paper figure applies.
-#   python tools/train.py configs/afa/afa_vit-s4_synthetic-64x64.py
+#   python tools/train.py configs/afa/afa_vit-t8_1xb16-500_synthetic-64x64.py
 _base_ = [
     '../_base_/models/afa_vit-t8.py', '../_base_/datasets/synthetic_shapes_seg-cams.py',
     '../_base_/schedules/adamw-warmup-poly_500it.py', 'mmseg::_base_/default_runtime.py'
 ]
-param_scheduler = [_base_.param_scheduler[0], dict(_base_.param_scheduler[1], power=1.0)]
+# the authors' PolyWarmupAdamW with power 1.0 (configs/voc_attn_reg.yaml): a linear
+# warm-up ramp, then lr * (1 - t / T)^1 (see the schedule's base)
+power = 1.0
+param_scheduler = [
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1],
+         factor=(1 - _base_.warmup_iters / _base_.max_iters)**power),
+    dict(_base_.param_scheduler[2], power=power),
+]
