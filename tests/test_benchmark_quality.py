@@ -58,3 +58,37 @@ def test_benchmark_runs_every_method_through_every_stage(tmp_path):
     semformer = [r['pseudo'] for r in rows if r['method'] == 'semformer']
     mean, sd = statistics.mean(semformer), statistics.stdev(semformer)
     assert '| SemFormer (CRA maps) | 2 |' in table and f'{mean:.1f} ± {sd:.1f}' in table
+
+
+def test_single_stage_methods_are_one_training_read_from_its_validation():
+    """AFA/ToCo: one training stage (seeded, on the benchmark's data); its last
+    validation gives the CAM mIoU and the segmentation head's final mIoU."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_quality', osp.join(REPO, 'tools/benchmark_quality.py'))
+    bq = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bq)
+
+    class Builder:
+        def options(self, config, opts):
+            return list(opts)
+
+    for name in ('afa', 'toco'):
+        stages = bq.method_stages(Builder(), name, 7, 400)
+        assert [(s.name, s.kind) for s in stages] == [(f'{name}_seed7_cam', 'train')]
+        assert stages[0].config == bq.METHODS[name][1]
+        assert osp.isfile(osp.join(REPO, stages[0].config))
+        assert stages[0].options == ['randomness.seed=7']
+
+    class Runner:
+        records = {'toco_seed7_cam': {'minutes': 3.5}}
+
+        def metrics(self, name):
+            assert name == 'toco_seed7_cam'
+            return {'cam/mIoU': 41.0, 'cam/threshold': 0.3, 'mIoU': 52.5}
+
+    row = bq.result_row(Runner(), 'toco', 7)
+    assert (row['cam_val'], row['final'], row['threshold'], row['train_minutes']) == (
+        41.0, 52.5, 0.3, 3.5)
+    assert row['pseudo'] is None and row['cam_train'] is None
+    assert bq.fmt([row['pseudo']]) == ''

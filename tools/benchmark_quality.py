@@ -1,5 +1,5 @@
-"""WSSS quality benchmark: SemFormer, MCTformer-V2 and a plain CAM baseline under one
-budget on the synthetic dataset, over several seeds.
+"""WSSS quality benchmark: SemFormer, MCTformer-V2, a plain CAM baseline, AFA and ToCo
+under one budget on the synthetic dataset, over several seeds.
 
 Every method runs the same stages with the same backbone (the synthetic-pretrained
 ViT), data, crops, batch, iterations and optimizer (its ``configs/*/*_synthetic-64x64.py``
@@ -7,7 +7,9 @@ config): train (``tools/train.py``; SemFormer's frozen CAAE is trained once, wit
 seed 0, and shared by its seeds) -> CAM mIoU on val (threshold picked there) ->
 CAMs of the train split (``tools/test.py``, ``ResumableTestLoop``) -> dense-CRF
 pseudo labels at that threshold -> DeepLabV3+ trained on them for ``--seg-iters``
-iterations -> mIoU on val (single scale). The seed is mmengine's
+iterations -> mIoU on val (single scale). AFA and ToCo are single-stage: one
+training whose last validation gives the CAM mIoU and the final mIoU of their own
+segmentation head (no pseudo-label or retraining stage). The seed is mmengine's
 ``randomness.seed`` of every training; the dataset is the same for all seeds.
 Stages run through ``semformer.apis.PipelineRunner`` (reused while their
 config, options and inputs are unchanged). Writes ``benchmark.{md,json}`` to
@@ -35,11 +37,16 @@ METHODS = {  # name: (what, config)
                      'configs/mctformer/mctformer-v2_vit-t8_1xb16-500_synthetic-64x64.py'),
     'cam': ('plain CAM (classifier on one cls token)',
             'configs/cam/cam_vit-t8_1xb16-500_synthetic-64x64.py'),
+    'afa': ('AFA (single stage; its segmentation head)',
+            'configs/afa/afa_vit-t8_1xb16-500_synthetic-64x64.py'),
+    'toco': ('ToCo (single stage; its segmentation head)',
+             'configs/toco/toco_vit-t8_1xb16-500_synthetic-64x64.py'),
 }
+SINGLE_STAGE = ('afa', 'toco')
 COLUMNS = [  # key, header
     ('cam_val', 'CAM mIoU, val'), ('cam_val_plain', 'CAM mIoU, val, unrefined maps'),
     ('cam_train', 'CAM mIoU, train'), ('pseudo', 'pseudo-label mIoU (CRF), train'),
-    ('final', 'DeepLabV3+ mIoU, val'), ('train_minutes', 'train minutes (CAM model)'),
+    ('final', 'final mIoU, val (DeepLabV3+; AFA/ToCo: own head)'), ('train_minutes', 'train minutes (CAM model)'),
 ]
 
 
@@ -50,6 +57,9 @@ def method_stages(b, name, seed, seg_iters):
     key = f'{name.replace("-", "_")}_seed{seed}'
     seed_opt = f'randomness.seed={seed}'
     caae = ['model.caae_checkpoint={caae.checkpoint}'] if name == 'semformer' else []
+    if name in SINGLE_STAGE:
+        return [Stage(f'{key}_cam', f'{name}, seed {seed}: single-stage training', 'train',
+                      config, options=b.options(config, [seed_opt]))]
     return [
         Stage(f'{key}_cam', f'{name}, seed {seed}: CAM model', 'train', config,
               options=b.options(config, [seed_opt] + caae)),
@@ -71,6 +81,11 @@ def method_stages(b, name, seed, seg_iters):
 def result_row(runner, name, seed):
     key = f'{name.replace("-", "_")}_seed{seed}'
     cam = runner.metrics(f'{key}_cam')
+    if name in SINGLE_STAGE:
+        return dict(method=name, seed=seed, threshold=cam['cam/threshold'],
+                    cam_val=cam['cam/mIoU'], cam_val_plain=None, cam_train=None,
+                    pseudo=None, final=cam['mIoU'],
+                    train_minutes=runner.records[f'{key}_cam']['minutes'])
     return dict(method=name, seed=seed, threshold=cam['cam/threshold'],
                 cam_val=cam['cam/mIoU'], cam_val_plain=cam.get('cam/plain_mIoU'),
                 cam_train=runner.metrics(f'{key}_cams')['cam/mIoU'],
