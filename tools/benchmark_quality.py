@@ -46,7 +46,8 @@ SINGLE_STAGE = ('afa', 'toco')
 COLUMNS = [  # key, header
     ('cam_val', 'CAM mIoU, val'), ('cam_val_plain', 'CAM mIoU, val, unrefined maps'),
     ('cam_train', 'CAM mIoU, train'), ('pseudo', 'pseudo-label mIoU (CRF), train'),
-    ('final', 'final mIoU, val (DeepLabV3+; AFA/ToCo: own head)'), ('train_minutes', 'train minutes (CAM model)'),
+    ('final', 'final mIoU, val (DeepLabV3+; AFA/ToCo: own head)'),
+    ('train_minutes', 'train minutes (CAM model)'),
 ]
 
 
