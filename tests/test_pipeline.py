@@ -141,7 +141,13 @@ def test_key_options_reach_into_lists():
 
 def test_the_main_chain_points_every_config_at_its_run(tmp_path):
     stages = {s.name: s for s in synthetic_chain(REPO, data_dir=str(tmp_path / 'd'))}
-    assert list(stages)[:4] == ['data', 'caae', 'semformer', 'cams']
+    # the upper bound first, so the report relates every later mIoU to it
+    assert list(stages)[:5] == ['data', 'upper_bound', 'caae', 'semformer', 'cams']
+    assert stages['upper_bound'].inputs() == ['data']
+    assert {n: s.score for n, s in stages.items() if s.score} == dict(
+        upper_bound='mIoU', crf='pseudo/mIoU', par='pseudo/mIoU', seeds='pseudo/mIoU',
+        rw='pseudo/mIoU', rw_crf='pseudo/mIoU', threshold='pseudo/mIoU', seg='mIoU',
+        seg_tta='mIoU')
     assert stages['semformer'].inputs() == ['caae']
     # CAMs and pseudo labels go to the run's folders, not into the dataset
     assert any(o.endswith('cam_dir={cams.out_dir}') for o in stages['crf'].options)
@@ -254,3 +260,26 @@ def test_a_shortened_training_ends_its_schedule_with_it():
     opts = runner._train_options(seg)
     assert 'train_cfg.max_iters=400' in opts and 'param_scheduler.0.end=400' in opts
     assert runner._train_options(stages['caae']) == []  # full length: nothing
+
+
+def test_report_relates_scores_to_the_reference_stage(tmp_path):
+    """reference=(stage, metric, header): each row's score (a stage's ``score``
+    metric or a summary row's third item) in % of the reference's, '' where a row
+    has no score; the column is there from the first report on."""
+    stages = [
+        Stage('ub', 'upper bound', 'call', func=produce, kwargs=dict(value='abcd'),
+              score='score'),  # score 4
+        Stage('a', 'stage a', 'call', func=produce, kwargs=dict(value='ab'),
+              score='score'),  # score 2
+        Stage('b', 'stage b', 'call', func=produce, kwargs=dict(value='abc'),
+              summary=lambda m, o: [('row 1', 'one', 3.0), ('row 2', 'two')]),
+    ]
+    runner = PipelineRunner(stages, str(tmp_path / 'work'), root=REPO, log=lambda s: None,
+                            reference=('ub', 'score', '% of ub'))
+    runner.run()
+    with open(tmp_path / 'work/results.json') as f:
+        rows = json.load(f)['rows']
+    assert [(r['stage'], r['relative']) for r in rows] == [
+        ('upper bound', '100'), ('stage a', '50'), ('stage b', ''), ('row 1', '75'),
+        ('row 2', ''), ('total', '')]
+    assert '% of ub' in open(tmp_path / 'work/results.md').read()

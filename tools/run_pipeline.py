@@ -20,7 +20,8 @@ import os.path as osp
 import sys
 
 from semformer.apis import PipelineRunner, StageFailed
-from semformer.apis.chains import coco_chain, folder_chain, synthetic_chain, voc_chain
+from semformer.apis.chains import (UPPER_BOUND_REFERENCE, coco_chain, folder_chain,
+                                   synthetic_chain, voc_chain)
 from semformer.datasets.checks import DatasetCheckError
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -73,8 +74,10 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         stages, work, title = build(args)
+        reference = (UPPER_BOUND_REFERENCE
+                     if any(s.name == 'upper_bound' for s in stages) else None)
         runner = PipelineRunner(stages, osp.join(ROOT, work), root=ROOT, gpus=args.gpus,
-                                max_iters=args.max_iters, title=title)
+                                max_iters=args.max_iters, title=title, reference=reference)
         runner.run()
     except (DatasetCheckError, StageFailed, FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')

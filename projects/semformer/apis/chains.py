@@ -77,7 +77,8 @@ def cam_summary(split: str) -> Callable[[dict, dict], list]:
                          f'{_f(metrics, prefix + "mIoU"):.1f} (threshold '
                          f'{_f(metrics, prefix + "threshold"):.2f}, FP '
                          f'{_f(metrics, prefix + "FP"):.1f}, FN '
-                         f'{_f(metrics, prefix + "FN"):.1f})'))
+                         f'{_f(metrics, prefix + "FN"):.1f})',
+                         metrics[prefix + 'mIoU']))
         if 'cls/mAP' in metrics:
             rows.append((f'image-level mAP, {split}', f'{_f(metrics, "cls/mAP"):.1f}'))
         return rows
@@ -160,21 +161,15 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
         stages.append(Stage(
             role, f'4 pseudo labels: {what}', 'test', c[role], out_dir=True,
             options=b.options(c[role], extra, cam_dir='{cams.out_dir}'),
-            summary=pseudo_summary))
+            summary=pseudo_summary, score='pseudo/mIoU'))
     stages.append(Stage(
         'seg', '5 DeepLabV3+ on the random walk + CRF labels', 'train', c['seg'],
         options=b.options(c['seg'], train_labels='{rw_crf.out_dir}'),
-        summary=seg_summary))
+        summary=seg_summary, score='mIoU'))
     stages.append(Stage(
         'seg_tta', '6 DeepLabV3+, val, multi-scale + flip', 'test', c['seg'],
         checkpoint='{seg.checkpoint}', args=['--tta'], options=b.options(c['seg']),
-        summary=seg_summary))
-    if upper_bound:
-        stages.append(Stage(
-            'upper_bound', '5 DeepLabV3+ on the ground-truth masks (upper bound)',
-            'train', c['seg'],
-            options=b.options(c['seg'], train_labels='SegmentationClass'),
-            summary=seg_summary, after=after))
+        summary=seg_summary, score='mIoU'))
     labels = [r for r, _ in REFINEMENTS]
     stages.append(Stage(
         'overlays', 'overlays of val images', 'call', func=draw_overlays,
@@ -186,7 +181,17 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
                 if r.startswith('rw') else []))] for r in labels],
             seg=[c['seg'], '{seg.checkpoint}', b.options(c['seg'])]),
         summary=lambda m, o: o['figure']))
+    if upper_bound:  # first: the report relates every later mIoU to it as it runs
+        stages.insert(0, Stage(
+            'upper_bound', '0 DeepLabV3+ on the ground-truth masks (upper bound)',
+            'train', c['seg'],
+            options=b.options(c['seg'], train_labels='SegmentationClass'),
+            summary=seg_summary, score='mIoU', after=after))
     return ([data_stage] if data_stage else []) + stages
+
+
+#: the report column of the chains with an upper-bound stage
+UPPER_BOUND_REFERENCE = ('upper_bound', 'mIoU', '% of upper bound')
 
 
 def draw_overlays(stage_dir: str, root: str, cam: list, labels: list, seg: list,

@@ -73,8 +73,10 @@ class Stage:
             that read it rerun only when its outputs change. Defaults to False.
         max_iters (int, optional): shorten this training. Defaults to None.
         summary (callable, optional): ``summary(metrics, outputs)`` -> the report
-            cell of the stage (str), or a list of ``(row title, cell)`` for extra
-            rows under it. Defaults to None.
+            cell of the stage (str), or a list of ``(row title, cell)`` or
+            ``(row title, cell, score)`` for extra rows under it. Defaults to None.
+        score (str, optional): the metric (e.g. ``'mIoU'``) that the runner's
+            ``reference`` column relates to the reference stage's. Defaults to None.
         after (Sequence[str]): stages it depends on besides those its templates
             name (e.g. the dataset check). Defaults to ().
         args (Sequence[str]): more command-line arguments of the tool (e.g.
@@ -95,6 +97,7 @@ class Stage:
     always: bool = False
     max_iters: Optional[int] = None
     summary: Optional[Callable[[dict, dict], Cells]] = None
+    score: Optional[str] = None
     after: Sequence[str] = ()
     args: Sequence[str] = ()
     gpus: Optional[int] = None
@@ -188,6 +191,12 @@ class PipelineRunner:
         report (str): file stem of the report in ``work_dir``. Defaults to
             ``'results'``.
         title (str): the report's heading. Defaults to ``'WSSS pipeline'``.
+        reference (tuple, optional): ``(stage name, metric, header)``: the report
+            gets a column ``header`` with every row's score (a stage's ``score``
+            metric, or the third item of a summary row) in % of that stage's
+            metric, e.g. ``('upper_bound', 'mIoU', '% of upper bound')``; put the
+            reference stage early so the column fills as the chain runs.
+            Defaults to None.
         python (str): interpreter for the tools. Defaults to ``sys.executable``.
         log (callable): where progress lines go. Defaults to ``print``.
     """
@@ -201,6 +210,7 @@ class PipelineRunner:
                  max_iters: Optional[int] = None,
                  report: str = 'results',
                  title: str = 'WSSS pipeline',
+                 reference: Optional[Tuple[str, str, str]] = None,
                  python: str = sys.executable,
                  log: Callable[[str], None] = print):
         names = [s.name for s in stages]
@@ -213,6 +223,7 @@ class PipelineRunner:
         self.root = root or REPO_ROOT
         self.gpus, self.max_iters = gpus, max_iters
         self.report_stem, self.title = report, title
+        self.reference = tuple(reference) if reference else None
         self.python, self.log = python, log
         self.records: Dict[str, dict] = {}
         self.rows: List[dict] = []
@@ -409,24 +420,42 @@ class PipelineRunner:
         cells = stage.summary(rec.get('metrics', {}), rec.get('outputs', {})) \
             if stage.summary else ''
         main = cells if isinstance(cells, str) else ''
+        score = rec.get('metrics', {}).get(stage.score) if stage.score else None
         self.rows = [r for r in self.rows if r.get('_stage') != stage.name]
-        self.rows.append(dict(_stage=stage.name, stage=stage.title, status=rec['status'],
-                              minutes=rec.get('minutes'), result=main or ''))
+        self.rows.append(dict(_stage=stage.name, _score=score, stage=stage.title,
+                              status=rec['status'], minutes=rec.get('minutes'),
+                              result=main or ''))
         if cells and not isinstance(cells, str):
-            for title, cell in cells:
-                self.rows.append(dict(_stage=stage.name, stage=title, status='',
-                                      minutes=None, result=cell))
+            for title, cell, *rest in cells:
+                self.rows.append(dict(_stage=stage.name, _score=rest[0] if rest else None,
+                                      stage=title, status='', minutes=None, result=cell))
+
+    def _relative(self, score: Optional[float]) -> str:
+        """``score`` in % of the reference metric ('' if either is missing)."""
+        name, key, _ = self.reference
+        ref = self.records.get(name, {}).get('metrics', {}).get(key)
+        if score is None or not ref:
+            return ''
+        return f'{100 * float(score) / float(ref):.0f}'
 
     def write_report(self) -> str:
         """(Re)write ``<report>.json`` and ``.md``; returns the Markdown."""
-        rows = [{k: v for k, v in r.items() if k != '_stage'} for r in self.rows]
+        rows = [{k: v for k, v in r.items() if not k.startswith('_')} for r in self.rows]
+        columns = [('stage', 'stage'), ('status', 'status'), ('minutes', 'minutes'),
+                   ('result', 'result')]
+        footer = dict(stage='total', status='', result='')
+        if self.reference:
+            columns.append(('relative', self.reference[2]))
+            footer['relative'] = ''
+            for row, raw in zip(rows, self.rows):
+                row['relative'] = self._relative(raw.get('_score'))
         total = sum(r['minutes'] or 0 for r in rows)
+        footer['minutes'] = total
         return write_table(
             osp.join(self.work_dir, self.report_stem), rows,
-            columns=[('stage', 'stage'), ('status', 'status'),
-                     ('minutes', 'minutes'), ('result', 'result')],
+            columns=columns,
             title=self.title,
-            footer=dict(stage='total', status='', minutes=total, result=''),
+            footer=footer,
             extra=dict(total_minutes=total,
                        stages={s: dict(fingerprint=r['fingerprint'],
                                        outputs=r.get('outputs', {}),
