@@ -23,6 +23,12 @@ def test_image_label_metric_hand_computed():
     assert res['precision'] == pytest.approx(100 * (1 + 2 / 3) / 2)
     assert res['recall'] == pytest.approx(100.0)
     assert res['F1'] == pytest.approx(90.0)
+    # samples without scores (a model predicting none) are skipped
+    metric.process(None, [dict(gt_image_labels=torch.tensor(labels[0]))])
+    assert metric.compute_metrics(metric.results)['mAP'] == res['mAP']
+    empty = ImageLabelMetric()
+    empty.process(None, [dict(gt_image_labels=torch.tensor(labels[0]))])
+    assert empty.results == [] and empty.compute_metrics(empty.results) == {}
 
 
 def cam_sample(cams, gt, plain=None):

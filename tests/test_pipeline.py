@@ -281,5 +281,5 @@ def test_report_relates_scores_to_the_reference_stage(tmp_path):
         rows = json.load(f)['rows']
     assert [(r['stage'], r['relative']) for r in rows] == [
         ('upper bound', '100'), ('stage a', '50'), ('stage b', ''), ('row 1', '75'),
-        ('row 2', ''), ('total', '')]
+        ('row 2', '')]
     assert '% of ub' in open(tmp_path / 'work/results.md').read()

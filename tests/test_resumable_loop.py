@@ -86,10 +86,10 @@ def test_killed_cam_run_resumes_to_the_uninterrupted_result(synthetic_root, cam_
     resumed, reference = read_all(part), read_all(full)
     assert sorted(resumed) == sorted(reference) and len(reference) == 24
     for name, arrays in reference.items():
-        assert sorted(arrays) == ['cams', 'cams_plain', 'keys']
+        assert sorted(arrays) == ['cams', 'cams_plain', 'image_scores', 'keys']
         for key, value in arrays.items():
             assert np.array_equal(resumed[name][key], value), (name, key)
-    for key in ('cam/mIoU', 'cam/plain_mIoU', 'cam/threshold'):
+    for key in ('cam/mIoU', 'cam/plain_mIoU', 'cam/threshold', 'cls/mAP'):
         assert metric(log, key) == metric(log_full, key)
 
     # a finished run writes nothing and scores the stored maps the same way
@@ -97,6 +97,7 @@ def test_killed_cam_run_resumes_to_the_uninterrupted_result(synthetic_root, cam_
                str(tmp_path / 'w4')] + options(synthetic_root, part, *slow))
     assert '0 files written (0 by rank), 24 found done' in log
     assert metric(log, 'cam/mIoU') == metric(log_full, 'cam/mIoU')
+    assert metric(log, 'cls/mAP') == metric(log_full, 'cls/mAP')  # the stored scores
 
     # pseudo labels from these CAMs: resumable in the same way, scored vs the masks
     labels = str(tmp_path / 'labels')

@@ -59,7 +59,7 @@ def evaluator_types(cfg):
 
 def enable_visualization(cfg, args):
     """Paint ``pred_sem_seg`` with mmseg's SegVisualizationHook (added if missing)."""
-    if 'ImageLabelMetric' in evaluator_types(cfg):
+    if evaluator_types(cfg) == ['ImageLabelMetric']:
         raise SystemExit('--show/--show-dir: this config evaluates an image classifier, '
                          'which predicts no segmentation to paint')
     if cfg.get('default_hooks') is None:
@@ -89,7 +89,7 @@ def set_output(cfg, out):
             if e.get('type') == 'IoUMetric':
                 e['output_dir'] = out
                 e['keep_results'] = True
-    elif types == ['CAMMetric']:  # the maps of a CAM model, one .npz per image
+    elif 'CAMMetric' in types:  # the maps of a CAM model, one .npz per image
         # (scored as stored, quantised to 8 bits: the metrics can differ slightly)
         cfg.test_cfg = dict(cfg.get('test_cfg') or {}, type='ResumableTestLoop',
                             save='cams', out_dir=out)

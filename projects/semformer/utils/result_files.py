@@ -12,12 +12,24 @@ def image_id(img_path):
     return osp.splitext(osp.basename(img_path))[0]
 
 
-def save_cams(path, fields, keys):
+def save_cams(path, fields, keys, image_scores=None):
     """Write maps as ``<id>.npz``: ``keys`` (k,) int64 class ids and, per field
     (``cams``, ``cams_plain``), the (k, H, W) maps of those classes as uint8 (the
-    [0, 1] maps quantised to steps of 1/255), zlib-compressed."""
+    [0, 1] maps quantised to steps of 1/255), zlib-compressed; with
+    ``image_scores`` (K,) also those, as float32 (:func:`load_image_scores`)."""
     arrays = {name: quantise(maps[keys]) for name, maps in fields.items()}
+    if image_scores is not None:
+        arrays[SCORES_KEY] = np.asarray(image_scores, np.float32)
     write_atomic(path, lambda f: np.savez_compressed(f, keys=keys, **arrays))
+
+
+SCORES_KEY = 'image_scores'
+
+
+def load_image_scores(path):
+    """The (K,) image-level scores stored by :func:`save_cams`, or None."""
+    with np.load(path) as f:
+        return f[SCORES_KEY].copy() if SCORES_KEY in f.files else None
 
 
 def quantise(maps):
@@ -30,7 +42,8 @@ def load_cams(path, num_classes=None):
     (k, H, W) maps."""
     with np.load(path) as f:
         keys = f['keys']
-        fields = {n: f[n].astype(np.float32) / 255 for n in f.files if n != 'keys'}
+        fields = {n: f[n].astype(np.float32) / 255 for n in f.files
+                  if n not in ('keys', SCORES_KEY)}
     if num_classes is not None:
         for name, maps in fields.items():
             full = np.zeros((num_classes, ) + maps.shape[1:], np.float32)

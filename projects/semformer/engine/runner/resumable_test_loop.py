@@ -14,7 +14,7 @@ from mmseg.registry import LOOPS
 from PIL import Image
 from tqdm import tqdm
 
-from ...utils.result_files import (image_id, load_cams, quantise, save_cams,
+from ...utils.result_files import (image_id, load_cams, load_image_scores, quantise, save_cams,
                                    save_label_png)
 
 
@@ -120,8 +120,10 @@ class ResumableTestLoop(TestLoop):
                 keys = np.flatnonzero(pred.gt_image_labels.cpu().numpy()[1:] > 0) + 1
             else:
                 keys = np.flatnonzero(fields['cams'][1:].max((1, 2)) > 0) + 1
+            scores = pred.get('pred_image_scores')
             if owned:
-                save_cams(self.path(pred.metainfo['img_path']), fields, keys)
+                save_cams(self.path(pred.metainfo['img_path']), fields, keys,
+                          None if scores is None else scores.float().cpu().numpy())
             for name, maps in fields.items():
                 stored = np.zeros_like(maps)
                 stored[keys] = quantise(maps[keys]).astype(np.float32) / 255
@@ -141,6 +143,9 @@ class ResumableTestLoop(TestLoop):
             _, fields = load_cams(path, self.num_classes)
             for name, maps in fields.items():
                 sample.set_field(PixelData(data=torch.from_numpy(maps)), 'pred_' + name)
+            scores = load_image_scores(path)
+            if scores is not None:
+                sample.pred_image_scores = torch.from_numpy(scores)
         else:
             label = np.asarray(Image.open(path))
             sample.set_field(PixelData(data=torch.from_numpy(label.astype(np.int64))[None]),

@@ -1,7 +1,9 @@
+import logging
 from typing import Sequence
 
 import torch
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 from mmpretrain.evaluation import AveragePrecision, MultiLabelMetric
 from mmseg.registry import METRICS
 
@@ -12,6 +14,12 @@ class ImageLabelMetric(BaseMetric):
 
     Reads ``pred_image_scores`` (K,) in [0, 1] and ``gt_image_labels`` (K,) of every
     data sample; the background (index 0) is excluded. Macro averages, in %.
+    Samples without ``pred_image_scores`` (a model that predicts no image scores,
+    e.g. SemFormer without its CAAE) are skipped; with none at all the metric
+    reports nothing instead of failing the evaluation.
+
+    Args:
+        thr (float): Score threshold for precision/recall/F1. Defaults to 0.5.
     """
     default_prefix = 'cls'
 
@@ -21,10 +29,17 @@ class ImageLabelMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]):
         for sample in data_samples:
+            if sample.get('pred_image_scores') is None:
+                continue
             self.results.append((sample['pred_image_scores'][1:].float().cpu(),
                                  sample['gt_image_labels'][1:].float().cpu()))
 
     def compute_metrics(self, results):
+        if not results:
+            print_log('ImageLabelMetric: no data sample has pred_image_scores '
+                      '(the model predicts no image-level scores); no cls/ metrics.',
+                      logger='current', level=logging.WARNING)
+            return {}
         pred = torch.stack([r[0] for r in results])
         gt = torch.stack([r[1] for r in results])
         precision, recall, f1, _ = MultiLabelMetric.calculate(
