@@ -6,7 +6,7 @@ import torch
 from semformer.evaluation import CAMMetric, ImageLabelMetric
 
 
-def test_image_label_metric_hand_computed():
+def test_image_label_metric_hand_computed(monkeypatch):
     # 4 images, K = 3 (background + 2). Class 1: scores rank both positives first
     # (AP 1). Class 2: positives at ranks 2 and 3 -> AP = (1/2 + 2/3) / 2.
     scores = [[1, .9, .2], [1, .8, .9], [1, .1, .6], [1, .3, .5]]
@@ -23,12 +23,16 @@ def test_image_label_metric_hand_computed():
     assert res['precision'] == pytest.approx(100 * (1 + 2 / 3) / 2)
     assert res['recall'] == pytest.approx(100.0)
     assert res['F1'] == pytest.approx(90.0)
-    # samples without scores (a model predicting none) are skipped
+    # samples without scores (a model predicting none) are left out and counted
     metric.process(None, [dict(gt_image_labels=torch.tensor(labels[0]))])
+    logged = []
+    monkeypatch.setattr('semformer.evaluation.metrics.image_label_metric.print_log',
+                        lambda msg, *args, **kwargs: logged.append(msg))
     assert metric.compute_metrics(metric.results)['mAP'] == res['mAP']
+    assert any('1 of 5 data samples have no pred_image_scores' in m for m in logged)
     empty = ImageLabelMetric()
     empty.process(None, [dict(gt_image_labels=torch.tensor(labels[0]))])
-    assert empty.results == [] and empty.compute_metrics(empty.results) == {}
+    assert empty.compute_metrics(empty.results) == {}
 
 
 def cam_sample(cams, gt, plain=None):

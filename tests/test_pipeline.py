@@ -262,6 +262,37 @@ def test_a_shortened_training_ends_its_schedule_with_it():
     assert runner._train_options(stages['caae']) == []  # full length: nothing
 
 
+@pytest.mark.parametrize('config', ['afa/afa_mit-b1_2xb2-20k_voc12aug-512x512.py',
+                                    'toco/toco_vit-b_2xb2-20k_voc12aug-448x448.py'])
+def test_a_shortened_warm_up_poly_is_the_authors_curve_over_the_new_length(config):
+    """AFA/ToCo: linear warm-up to W, then lr (1 - t / T) ** power; shortened to
+    T' iterations, the options give the same curve with T' (the drop at W too)."""
+    from mmengine.config import Config, DictAction
+    from mmengine.registry import PARAM_SCHEDULERS
+    import torch
+    path = osp.join(REPO, 'configs', config)
+    stage = Stage('seg', 'seg', 'train', config=path, max_iters=3000)
+    opts = PipelineRunner([stage], '/tmp/unused', root=REPO)._train_options(stage)
+    cfg = Config.fromfile(path)
+    cfg.merge_from_dict({k: DictAction._parse_iterable(v)  # as tools/train.py parses
+                         for k, v in (o.split('=', 1) for o in opts)})
+    lr, T = cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_iters
+    poly = [s for s in cfg.param_scheduler if s.type == 'PolyLR'][0]
+    W, power = poly.begin, poly.power
+    assert T == 3000 and 0 < W < T
+    optim = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optim))
+                  for s in cfg.param_scheduler]
+    lrs = []
+    for _ in range(T):
+        lrs.append(optim.param_groups[0]['lr'])
+        optim.step()
+        for s in schedulers:
+            s.step()
+    for t in (W, W + 1, T // 2, T - 1):
+        assert lrs[t] == pytest.approx(lr * (1 - t / T)**power, rel=1e-6), t
+
+
 def test_report_relates_scores_to_the_reference_stage(tmp_path):
     """reference=(stage, metric, header): each row's score (a stage's ``score``
     metric or a summary row's third item) in % of the reference's, '' where a row

@@ -25,21 +25,30 @@ LABELS = osp.join(REPO, 'configs/pseudo_label/crf_semformer_synthetic.py')
 
 @pytest.fixture(scope='module')
 def cam_checkpoint(tmp_path_factory):
-    """A SemFormer with random weights, saved as a runner checkpoint."""
+    """A SemFormer with random weights, saved as a runner checkpoint, and its
+    stage-1 CAAE (random weights too; the image scores read it) beside it."""
     cfg = Config.fromfile(CAM_TRAIN)
     cfg.model.backbone.init_cfg = None
+    cfg.model.caae.encoder.init_cfg = None
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     path = str(tmp_path_factory.mktemp('ckpt') / 'semformer.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    caae = MODELS.build(cfg.model.caae)
+    caae.init_weights()
+    torch.save({'state_dict': caae.state_dict(), 'meta': {}}, caae_checkpoint_of(path))
     return path
+
+
+def caae_checkpoint_of(cam_checkpoint):
+    return osp.join(osp.dirname(cam_checkpoint), 'caae.pth')
 
 
 def options(root, out_dir, *extra):
     return ['--cfg-options', f'test_dataloader.dataset.data_root={root}',
             f'test_cfg.out_dir={out_dir}', 'model.backbone.init_cfg=None',
-            'model.caae_checkpoint=None', 'test_dataloader.num_workers=0',
-            'test_dataloader.persistent_workers=False', *extra]
+            'model.caae_checkpoint=None', 'test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False',
+            *extra]
 
 
 def read_all(out_dir):
@@ -56,7 +65,8 @@ def metric(log, key):
 
 def test_killed_cam_run_resumes_to_the_uninterrupted_result(synthetic_root, cam_checkpoint,
                                                             tmp_path):
-    slow = ['test_dataloader.batch_size=1', 'model.test_cfg.scales=[1.0,2.0,3.0,4.0]']
+    slow = ['test_dataloader.batch_size=1', 'model.test_cfg.scales=[1.0,2.0,3.0,4.0]',
+            f'model.caae_checkpoint={caae_checkpoint_of(cam_checkpoint)}']  # image scores
     full = str(tmp_path / 'full')
     log_full = run([sys.executable, 'tools/test.py', CAM_TRAIN, cam_checkpoint,
                     '--work-dir', str(tmp_path / 'w1')] + options(synthetic_root, full, *slow))
@@ -87,6 +97,7 @@ def test_killed_cam_run_resumes_to_the_uninterrupted_result(synthetic_root, cam_
     assert sorted(resumed) == sorted(reference) and len(reference) == 24
     for name, arrays in reference.items():
         assert sorted(arrays) == ['cams', 'cams_plain', 'image_scores', 'keys']
+        assert np.isfinite(arrays['image_scores']).all(), name
         for key, value in arrays.items():
             assert np.array_equal(resumed[name][key], value), (name, key)
     for key in ('cam/mIoU', 'cam/plain_mIoU', 'cam/threshold', 'cls/mAP'):

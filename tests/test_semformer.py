@@ -35,7 +35,7 @@ def caae_checkpoint(tmp_path, **kwargs):
     return path, caae
 
 
-def tiny_semformer(ckpt=None, weights=None, **kwargs):
+def tiny_semformer_cfg(ckpt=None, weights=None, **kwargs):
     head = dict(type='SemFormerHead', in_channels=32, num_classes=K, class_dim=D,
                 dropout_ratio=0.0)
     for name in LOSSES:
@@ -49,8 +49,12 @@ def tiny_semformer(ckpt=None, weights=None, **kwargs):
         decode_head=head, caae=CAAE, caae_checkpoint=ckpt, caae_input_size=(24, 24),
         cra=dict(type='ClassRelativeAttention', num_layers=2))
     cfg.update(kwargs)
+    return cfg
+
+
+def tiny_semformer(ckpt=None, weights=None, **kwargs):
     torch.manual_seed(0)
-    model = MODELS.build(cfg)
+    model = MODELS.build(tiny_semformer_cfg(ckpt, weights, **kwargs))
     model.init_weights()
     return model
 
@@ -604,3 +608,25 @@ def test_image_scores_are_the_cosines_that_l_ss_supervises(tmp_path):
     x, samples = batch(LABELS)
     out = predict(model, x, samples, scales=(1.0, ), flip=False, cra=False)
     assert all('pred_image_scores' not in s for s in out)
+
+
+def test_image_scores_load_the_caae_when_init_weights_was_not_called(tmp_path):
+    """tools/test.py builds the model and loads its checkpoint without
+    init_weights (the CAAE is not in the state dict): the scores load the CAAE
+    from caae_checkpoint on first use, and a CAAE with no checkpoint (its
+    construction-time weights) gives no scores."""
+    path, _ = caae_checkpoint(tmp_path)
+    reference = tiny_semformer(path)
+    x, samples = batch(LABELS)
+    expect = reference.image_scores(x)
+    state = reference.state_dict()
+    for ckpt in (path, None):
+        model = MODELS.build(tiny_semformer_cfg(ckpt))
+        model.load_state_dict(state)
+        assert not model.caae_loaded
+        scores = model.image_scores(x)
+        if ckpt is None:
+            assert scores is None
+        else:
+            assert model.caae_loaded
+            torch.testing.assert_close(scores, expect)

@@ -348,6 +348,13 @@ def test_training_views_read_the_packed_views_and_fall_back(monkeypatch):
     images = model.rgb_images(x)
     samples[0] = packed_sample(LABELS[0], (24, 20), (10, 20, 30), (200, 100, 50))
     valid = valid_masks(samples, (S, S), x.device)
+    made = []  # the fallback's views, as training_views receives them
+
+    def spy(*args):
+        made.append(type(model).make_views(model, *args))
+        return made[-1]
+
+    monkeypatch.setattr(model, 'make_views', spy)
     g, loc = model.training_views(samples, images, valid)
     assert g.shape == loc.shape == (2, 3, S, S)
     # BGR -> RGB, normalised; the global view resized to the input, the local view
@@ -355,8 +362,10 @@ def test_training_views_read_the_packed_views_and_fall_back(monkeypatch):
     torch.testing.assert_close(g[0], normalised((30, 20, 10)).expand(3, S, S))
     torch.testing.assert_close(loc[0, :, :24, :20], normalised((50, 100, 200)).expand(3, 24, 20))
     assert torch.all(loc[0, :, 24:] == 0) and torch.all(loc[0, :, :, 20:] == 0)
-    # sample 1 has no views: the on-batch fallback, from its own input
-    assert not torch.allclose(loc[1], loc[0])
+    # sample 1 has no views: the on-batch fallback's, normalised
+    assert len(made) == 1
+    torch.testing.assert_close(g[1], model.normalise_images(made[0][0])[1])
+    torch.testing.assert_close(loc[1], model.normalise_images(made[0][1])[1])
     # every sample packed: the fallback is never called
     samples[1] = packed_sample(LABELS[1], (S, S), (0, 0, 0), (255, 255, 255))
     monkeypatch.setattr(model, 'make_views', lambda *a: pytest.fail('fallback used'))

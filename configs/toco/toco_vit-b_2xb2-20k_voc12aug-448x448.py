@@ -39,8 +39,7 @@ model = dict(
     loss_reg=dict(sigma_xy=100.0),
     freeze_pos_embed=True,
     par=dict(type='PAR', dilations=(1, 2, 4, 8, 12, 24), iterations=10),
-    train_cfg=dict(warmup_iters=2000, local_crop_size=96, global_crop_scale=(0.4, 1.0),
-                   jitter=(0.4, 0.4, 0.2, 0.1)))
+    train_cfg=dict(warmup_iters=2000, local_crop_size=96))
 
 # the authors' VOC12ClsDataset(aug=True): rescale x [0.5, 2] (long side 500 r), flip,
 # 448 crop; from that crop the network input (flip, DINO's jitter p 0.8, grayscale

@@ -278,7 +278,9 @@ class PipelineRunner:
         """Options of a shortened training: the iterations, validation and checkpoint
         at the end, and every scheduler that ended with the config's schedule ends
         with the new one (``end`` = max_iters, or max_iters + 1 for schedules that
-        are also stepped after the last iteration, as the warm-up + poly of AFA/ToCo)."""
+        are also stepped after the last iteration, as the warm-up + poly of AFA/ToCo),
+        and the warm-up's drop to the poly curve, a ``ConstantLR`` with factor
+        ``(1 - W / T) ** power`` at the poly's begin W, is recomputed for the new T."""
         max_iters = self.max_iters or stage.max_iters
         if stage.kind != 'train' or not max_iters:
             return []
@@ -289,11 +291,22 @@ class PipelineRunner:
         if isinstance(schedulers, dict):
             schedulers = [schedulers]
         old = cfg.train_cfg.get('max_iters')
+        polys = {}  # begin -> power of the poly schedules that end with the training
         for i, sched in enumerate(schedulers):
             end = sched.get('end')
             if (old is not None and end in (old, old + 1)
                     and sched.get('begin', 0) < max_iters):
                 options.append(f'param_scheduler.{i}.end={max_iters + end - old}')
+                if sched.get('type') == 'PolyLR':
+                    polys[sched.get('begin', 0)] = sched.get('power', 1.0)
+        for i, sched in enumerate(schedulers):
+            # the drop at the end of the warm-up, (1 - W / T) ** power, belongs to
+            # the poly decay that starts at W: recomputed for the new T
+            begin, power = sched.get('begin', 0), polys.get(sched.get('begin', 0))
+            if (sched.get('type') == 'ConstantLR' and power is not None and begin > 0
+                    and abs(sched.get('factor', 0) - (1 - begin / old)**power) < 1e-9):
+                options.append(
+                    f'param_scheduler.{i}.factor={(1 - begin / max_iters)**power!r}')
         return options
 
     # running --------------------------------------------------------------------

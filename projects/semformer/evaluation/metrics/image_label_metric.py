@@ -15,8 +15,9 @@ class ImageLabelMetric(BaseMetric):
     Reads ``pred_image_scores`` (K,) in [0, 1] and ``gt_image_labels`` (K,) of every
     data sample; the background (index 0) is excluded. Macro averages, in %.
     Samples without ``pred_image_scores`` (a model that predicts no image scores,
-    e.g. SemFormer without its CAAE) are skipped; with none at all the metric
-    reports nothing instead of failing the evaluation.
+    e.g. SemFormer without its CAAE, or result files written without them) are
+    left out with a warning that counts them; with none at all the metric reports
+    nothing instead of failing the evaluation.
 
     Args:
         thr (float): Score threshold for precision/recall/F1. Defaults to 0.5.
@@ -30,11 +31,19 @@ class ImageLabelMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]):
         for sample in data_samples:
             if sample.get('pred_image_scores') is None:
+                self.results.append(None)  # counted in compute_metrics
                 continue
             self.results.append((sample['pred_image_scores'][1:].float().cpu(),
                                  sample['gt_image_labels'][1:].float().cpu()))
 
     def compute_metrics(self, results):
+        missing = sum(r is None for r in results)
+        results = [r for r in results if r is not None]
+        if results and missing:
+            print_log(f'ImageLabelMetric: {missing} of {missing + len(results)} data '
+                      'samples have no pred_image_scores (e.g. result files written '
+                      f'without image scores); cls/ metrics cover the other '
+                      f'{len(results)}.', logger='current', level=logging.WARNING)
         if not results:
             print_log('ImageLabelMetric: no data sample has pred_image_scores '
                       '(the model predicts no image-level scores); no cls/ metrics.',

@@ -80,8 +80,10 @@ class SemFormer(CAMSegmentor):
     Prediction: as ``CAMSegmentor``'s, with the plain maps ``ReLU(logits)`` and,
     when ``test_cfg['cra']`` (default True), the CRA-fused maps as the refined
     ones (``pred_cams``; ``pred_cams_plain`` with ``keep_plain``). Attention rows
-    and CRA run in float32 under ``autocast_dtype``. The CAAE is not used: an
-    inference-only config may set ``caae=None`` to save its memory.
+    and CRA run in float32 under ``autocast_dtype``. The CAAE serves only the
+    image-level scores (:meth:`image_scores`); ``tools/test.py`` does not call
+    ``init_weights``, so it is loaded from ``caae_checkpoint`` on first use. An
+    inference-only config may set ``caae=None`` to save its memory (no scores).
 
     Args:
         backbone (dict): a ``MultiClassTokenViT`` with K class tokens.
@@ -126,6 +128,7 @@ class SemFormer(CAMSegmentor):
                     f'the CAAE config has K={caae_kd[0]}, D={caae_kd[1]}; the head has '
                     f'K={head.num_classes}, D={head.class_dim}')
         self.caae_checkpoint = caae_checkpoint
+        self.caae_loaded = False  # set by load_caae
         self.caae_input_size = tuple(caae_input_size)
         if caae is not None and self.needs_caae:
             self.caae = self._build_frozen_caae(caae)
@@ -212,6 +215,7 @@ class SemFormer(CAMSegmentor):
                              'trained with this CAAE config?')
         load_state_dict(self.caae, {k: state[k] for k in expected}, strict=True,
                         logger='current')
+        self.caae_loaded = True
         unused = len(state) - len(expected)
         print_log(f'loaded the frozen CAAE from {filename} ({len(expected)} tensors'
                   + (f'; {unused} stage-1 entries not used, e.g. the decoder\'s)'
@@ -289,10 +293,19 @@ class SemFormer(CAMSegmentor):
     def image_scores(self, inputs: Tensor) -> Optional[Tensor]:
         """Image-level scores (B, K): ``cos(E_c, S_c)`` of the class embeddings of
         the class tokens against the CAAE's class semantics, the quantity L'_SS
-        supervises (background included); None without a CAAE or class
-        embeddings."""
+        supervises (background included).
+
+        None without a CAAE, without class embeddings, or when the CAAE holds no
+        trained weights (no ``caae_checkpoint``): its construction-time weights
+        would give meaningless scores. A CAAE not loaded yet (``tools/test.py``
+        does not call ``init_weights``) is loaded from ``caae_checkpoint`` here.
+        """
         if self.caae is None:
             return None
+        if not self.caae_loaded:
+            if self.caae_checkpoint is None:
+                return None
+            self.load_caae(self.caae_checkpoint)
         with self.autocast(inputs):
             patches, class_tokens, hw = self.extract_feat(inputs)
             _, class_emb = self.decode_head(patches, class_tokens, hw)

@@ -328,7 +328,8 @@ class ToCo(SingleStageWSSSegmentor):
             h, w = loc.shape[-2:]
             img_shape = tuple(sample.metainfo.get('img_shape', (h, w))[:2])
             if (h, w) != img_shape or h > H or w > W:
-                raise ValueError(f'the packed local view is {h} x {w}, the image '
+                raise ValueError(f'{sample.metainfo.get("img_path", "an image")}: the '
+                                 f'packed local view is {h} x {w}, the image '
                                  f'{img_shape} (batch {H} x {W}): ToCoViews must come '
                                  'after the last geometric transform')
             locals_.append(F.pad(loc, (0, W - w, 0, H - h), value=pad_val))
