@@ -5,8 +5,9 @@ checkpoints) and a ``meta`` dict saying where it came from, and loads with
 ``init_cfg=dict(type='Pretrained', checkpoint=PATH, prefix='backbone.')``.
 
 Example:
-    python tools/publish_backbone.py work_dirs/vit-t8_1xb32-8k-multilabel_synthetic-pretrain-64x64/best.pth \
-        checkpoints/synthetic_vit-t8_pretrain.pth --note "seed 1000 ..."
+    python tools/publish_backbone.py \
+        work_dirs/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64/iter_6000.pth \
+        checkpoints/synthetic_vit-t8_pretrain.pth --note "config, seed, minutes, val mAP"
 """
 import argparse
 import os

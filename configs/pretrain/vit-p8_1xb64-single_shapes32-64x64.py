@@ -1,10 +1,11 @@
-# Pretraining of the synthetic worlds' backbone, phase 1 of 2: the stand-in for
-# ImageNet pretraining of the paper's DeiT. Classification (softmax cross-entropy
-# on the average patch token) of 32 shape classes on images with one object each (data/synthetic_pretrain_single,
-# seed 1000, disjoint from the WSSS world). A ViT (width 128, 6 blocks, 4 heads)
-# with a convolutional stem down to patch 8: 8 x 8 tokens on 64 x 64 images (patch
-# 4, 16 x 16 tokens, trained about 5x slower on 2 CPU cores). Phase 2 (..._multi)
-# continues on images with 1-3 objects. Make the data and train:
+# The base of the synthetic backbone's pretraining configs (the stand-in for ImageNet
+# pretraining of the paper's DeiT): classification (softmax cross-entropy on the
+# average patch token) of the 32 shape classes of the pretraining world, one object
+# per image, plain images (no curriculum). A ViT (width 128, 6 blocks, 4 heads) with a
+# convolutional stem down to patch 8: 8 x 8 tokens on 64 x 64 images. The shipped
+# backbone comes from vit-t8_1xb32-12k-silhouette_synthetic-pretrain-large-64x64.py
+# then vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64.py
+# (docs/en/synthetic_world.md).
 #   python tools/make_synthetic_voc.py --out data/synthetic_pretrain_single \
 #       --world pretrain --seed 1000 --objects 1 1 --num-train 40000 --num-val 1000 \
 #       --size 64 --clutter medium

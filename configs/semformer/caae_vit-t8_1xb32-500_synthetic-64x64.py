@@ -1,6 +1,6 @@
 # SemFormer stage 1 (CAAE) on the synthetic shape world, sized for a 2-core CPU.
-# Encoder: the ViT pretrained on a disjoint synthetic set (multi-label
-# classification, configs/pretrain/vit-t8_1xb32-8k-multilabel_synthetic-pretrain-64x64.py),
+# Encoder: the ViT pretrained on a disjoint 32-class synthetic world
+# (configs/pretrain/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64.py),
 # 6 layers, width 128, a convolutional stem down to patch 8: 8 x 8 tokens on 64 x 64
 # images. K = 7, D = 64. Batch 32, 500 iterations of AdamW (encoder at 0.1 x lr).
 #   python tools/train.py configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py
