@@ -620,13 +620,13 @@ def test_image_scores_load_the_caae_when_init_weights_was_not_called(tmp_path):
     x, samples = batch(LABELS)
     expect = reference.image_scores(x)
     state = reference.state_dict()
-    for ckpt in (path, None):
+    for ckpt in (path, None, str(tmp_path / 'missing.pth')):
         model = MODELS.build(tiny_semformer_cfg(ckpt))
         model.load_state_dict(state)
         assert not model.caae_loaded
         scores = model.image_scores(x)
-        if ckpt is None:
-            assert scores is None
+        if ckpt != path:  # none, or a file that is not there (CAMs need no CAAE)
+            assert scores is None and not model.caae_loaded
         else:
             assert model.caae_loaded
             torch.testing.assert_close(scores, expect)

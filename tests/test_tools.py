@@ -167,6 +167,8 @@ def test_stage2_trains_from_the_caae_checkpoint_and_tests(caae_run, synthetic_ro
               data_options(synthetic_root))
     assert 'cam/mIoU:' in out and 'cam/plain_mIoU' not in out
     assert 'missing keys' not in out  # the checkpoint has no CAAE and needs none
+    assert "CAAE checkpoint 'nope.pth' not found: no image-level scores" in out
+    assert 'cls/mAP' not in out
     assert glob.glob(osp.join(tmp_path, 't', '*', 'vis_data', 'vis_image', 'test_cams_0.png'))
 
 

@@ -146,7 +146,8 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
               summary=cam_summary('val')),
         Stage('cams', '3 CAMs of the train split (multi-scale + flip, CRA)', 'test',
               c['cams'], checkpoint='{semformer.checkpoint}', out_dir=True,
-              options=b.options(c['cams']), summary=cam_summary('train')),
+              options=b.options(c['cams'], ['model.caae_checkpoint={caae.checkpoint}']),
+              summary=cam_summary('train')),
     ]
     threshold = ['model.bg_threshold={semformer.metrics[cam/threshold]}']
     for role, what in REFINEMENTS:
@@ -319,7 +320,7 @@ def voc_chain(root: str, data_root: str) -> List[Stage]:
               summary=cam_summary('train')),
         Stage('cams', '3 CAMs of train_aug (multi-scale + flip, CRA)', 'test', c['cams'],
               checkpoint='{semformer.checkpoint}', out_dir=True,
-              options=b.options(c['cams'])),
+              options=b.options(c['cams'], ['model.caae_checkpoint={caae.checkpoint}'])),
         Stage('seeds', '4 confident seeds (CRF, 0.11 / 0.15)', 'test', c['seeds'],
               out_dir=True, options=b.options(c['seeds'], cam_dir='{cams.out_dir}'),
               summary=pseudo_summary),

@@ -1,3 +1,4 @@
+import logging
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -129,6 +130,7 @@ class SemFormer(CAMSegmentor):
                     f'K={head.num_classes}, D={head.class_dim}')
         self.caae_checkpoint = caae_checkpoint
         self.caae_loaded = False  # set by load_caae
+        self._caae_unavailable = False  # caae_checkpoint found missing at inference
         self.caae_input_size = tuple(caae_input_size)
         if caae is not None and self.needs_caae:
             self.caae = self._build_frozen_caae(caae)
@@ -296,16 +298,25 @@ class SemFormer(CAMSegmentor):
         supervises (background included).
 
         None without a CAAE, without class embeddings, or when the CAAE holds no
-        trained weights (no ``caae_checkpoint``): its construction-time weights
-        would give meaningless scores. A CAAE not loaded yet (``tools/test.py``
-        does not call ``init_weights``) is loaded from ``caae_checkpoint`` here.
+        trained weights (no ``caae_checkpoint``, or the file does not exist: a
+        warning names it): its construction-time weights would give meaningless
+        scores. A CAAE not loaded yet (``tools/test.py`` does not call
+        ``init_weights``) is loaded from ``caae_checkpoint`` here.
         """
         if self.caae is None:
             return None
         if not self.caae_loaded:
-            if self.caae_checkpoint is None:
+            ckpt = self.caae_checkpoint
+            if ckpt is None or self._caae_unavailable:
                 return None
-            self.load_caae(self.caae_checkpoint)
+            if '://' not in ckpt and not osp.isfile(ckpt):
+                # CAMs need no CAAE: go on without the scores, say so once
+                print_log(f'CAAE checkpoint {ckpt!r} not found: no image-level scores '
+                          '(set model.caae_checkpoint to the stage-1 checkpoint)',
+                          logger='current', level=logging.WARNING)
+                self._caae_unavailable = True
+                return None
+            self.load_caae(ckpt)
         with self.autocast(inputs):
             patches, class_tokens, hw = self.extract_feat(inputs)
             _, class_emb = self.decode_head(patches, class_tokens, hw)
