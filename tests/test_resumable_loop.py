@@ -30,8 +30,10 @@ def cam_checkpoint(tmp_path_factory):
     cfg = Config.fromfile(CAM_TRAIN)
     cfg.model.backbone.init_cfg = None
     cfg.model.caae.encoder.init_cfg = None
+    cfg.model.caae_checkpoint = None
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
+    model.init_weights()  # no uninitialised (torch.empty) tensor in the checkpoint
     path = str(tmp_path_factory.mktemp('ckpt') / 'semformer.pth')
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     caae = MODELS.build(cfg.model.caae)
