@@ -103,3 +103,19 @@ def synthetic_root(tmp_path_factory):
     out = tmp_path_factory.mktemp('synthetic')
     return make_synthetic_voc(str(out), seed=3, num_train=24, num_val=8, size=48,
                               progress=False)
+
+
+def lr_curve(param_scheduler, lr, iters):
+    """The learning rate of each of ``iters`` iterations under the config's
+    ``param_scheduler`` list, stepped as mmengine's runner steps it."""
+    import torch
+    from mmengine.registry import PARAM_SCHEDULERS
+    optim = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optim)) for s in param_scheduler]
+    lrs = []
+    for _ in range(iters):
+        lrs.append(optim.param_groups[0]['lr'])
+        optim.step()
+        for s in schedulers:
+            s.step()
+    return lrs

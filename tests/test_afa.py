@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import REPO
+from conftest import REPO, lr_curve
 from semformer.models.segmentors.afa import attention_logits
 from semformer.models.segmentors.single_stage_wsss import (cams_to_label, label_relation,
                                                            radius_mask)
@@ -283,18 +283,9 @@ def authors_lr(t, lr, warmup_iters, max_iters, warmup_ratio, power):
 @pytest.mark.parametrize('name, warmup_iters, warmup_ratio', [
     ('afa_mit-b1_2xb2-20k_voc12aug-512x512.py', 1500, 1e-6), (SYNTHETIC, 40, 1e-3)])
 def test_lr_schedule_is_the_authors_warm_up_then_poly(name, warmup_iters, warmup_ratio):
-    from mmengine.registry import PARAM_SCHEDULERS
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', name))
     lr, T = cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_iters
-    optim = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
-    schedulers = [PARAM_SCHEDULERS.build(dict(s, optimizer=optim))
-                  for s in cfg.param_scheduler]
-    lrs = []
-    for _ in range(T):
-        lrs.append(optim.param_groups[0]['lr'])
-        optim.step()
-        for s in schedulers:
-            s.step()
+    lrs = lr_curve(cfg.param_scheduler, lr, T)
     W = warmup_iters
     for t in (0, 1, W // 2, W - 1, W, W + 1, T // 2, T - 1):
         # power 1.0 (configs/voc_attn_reg.yaml)
