@@ -115,6 +115,22 @@ def test_cam_hook_draws_nothing_off_the_main_process_or_without_maps(tmp_path):
     assert not recorded(runner) and not local_pngs(tmp_path, '*.png')
 
 
+def test_cam_row_pads_heat_maps_so_later_panels_line_up():
+    from semformer.visualization import cam_row
+    image = np.full((H, W, 3), 100, np.uint8)
+    cams = np.zeros((K, H, W), np.float32)
+    cams[2, :4, :4] = 1.0  # only class 'b' has a map
+    pred = np.full((H, W), 2)
+    row = cam_row(image, cams, META['classes'], META['palette'], pred=pred, num_slots=2)
+    # image | heat map of 'b' | black padding | pred, which starts at the same
+    # column as in a row with two maps
+    assert row.shape == (H, 4 * W, 3)
+    assert not row[:, 2 * W:3 * W].any()
+    assert (row[H - 1, 3 * W + W // 2] == [0, 255, 0]).all()  # 'b' in its colour
+    assert cam_row(image, cams, META['classes'], META['palette'], pred=pred).shape == \
+        (H, 3 * W, 3)  # no padding by default
+
+
 # ------------------------------------------------------ CAAE reconstructions
 S = 32
 

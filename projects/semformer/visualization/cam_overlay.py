@@ -16,7 +16,8 @@ def colorize(seg, palette, ignore_index=255):
     return lut[seg.astype(np.uint8)]
 
 
-def cam_row(image, cams, classes, palette, gt=None, pred=None, title=None, alpha=0.5):
+def cam_row(image, cams, classes, palette, gt=None, pred=None, title=None, alpha=0.5,
+            num_slots=None):
     """One image's panels side by side: the image, the ground truth, a heat-map
     overlay for every class with a non-zero map, the thresholded prediction.
 
@@ -26,6 +27,10 @@ def cam_row(image, cams, classes, palette, gt=None, pred=None, title=None, alpha
         classes (sequence[str]), palette (sequence): K names and RGB colours.
         gt, pred (ndarray | None): (H, W) class indices.
         title (str | None): written on the image panel.
+        alpha (float): heat-map weight in the overlays. Defaults to 0.5.
+        num_slots (int | None): pad the heat maps with black panels up to this
+            many, so that the panels after them line up across rows of images
+            with different numbers of classes. Defaults to None (no padding).
 
     Returns:
         ndarray: (H, n * W, 3) uint8 RGB.
@@ -40,6 +45,9 @@ def cam_row(image, cams, classes, palette, gt=None, pred=None, title=None, alpha
                                  cv2.COLORMAP_JET)[..., ::-1]
         overlay = (alpha * heat + (1 - alpha) * image).astype(np.uint8)
         panels.append(_label(overlay, str(classes[k])))
+    num_maps = int((cams[1:].reshape(len(cams) - 1, -1).max(1) > 0).sum())
+    if num_slots is not None and num_slots > num_maps:
+        panels += [np.zeros_like(image)] * (num_slots - num_maps)
     if pred is not None:
         panels.append(_label(colorize(pred, palette), 'pred'))
     return np.concatenate(panels, axis=1)

@@ -61,16 +61,21 @@ def draw_pipeline_figure(cam_cfg: Config,
     seg_model = (init_model(seg_cfg, seg_checkpoint, device='cpu')
                  if seg_cfg is not None else None)
 
-    rows = []
     step = max(1, len(dataset) // num_images)
-    for idx in range(0, min(len(dataset), step * num_images), step):
-        sample = cam_model.test_step(pseudo_collate([dataset[idx]]))[0]
+    samples = [cam_model.test_step(pseudo_collate([dataset[idx]]))[0]
+               for idx in range(0, min(len(dataset), step * num_images), step)]
+    # as many heat-map columns in every row as the image with the most maps has
+    num_slots = max(int((s.pred_cams.data[1:].flatten(1).amax(1) > 0).sum())
+                    for s in samples)
+    rows = []
+    for sample in samples:
         bgr = cv2.imread(sample.img_path)
         rgb = np.ascontiguousarray(bgr[..., ::-1])
         gt = sample.gt_sem_seg.data[0].numpy()
         cams = sample.pred_cams.data
         row = [cam_row(rgb, cams.numpy(), classes, palette, gt=gt,
-                       pred=sample.pred_sem_seg.data[0].numpy(), title='CAM')]
+                       pred=sample.pred_sem_seg.data[0].numpy(), title='image',
+                       num_slots=num_slots)]
         keys = torch.nonzero(sample.gt_image_labels[1:] > 0)[:, 0] + 1
         image = torch.from_numpy(rgb).permute(2, 0, 1).float()
         for name, labeler in labelers:
@@ -83,6 +88,6 @@ def draw_pipeline_figure(cam_cfg: Config,
     figure = stack_rows(rows)
     cv2.imwrite(out, cv2.resize(figure[..., ::-1], None, fx=2, fy=2,
                                 interpolation=cv2.INTER_NEAREST))
-    return (f'{out}: {len(rows)} val images, panels: image, GT, CAM heat maps, '
-            'CAM labels, ' + ', '.join(n for n, _ in labelers)
+    return (f'{out}: {len(rows)} val images, panels: image, GT, CAM heat maps '
+            f'({num_slots} columns), CAM labels, ' + ', '.join(n for n, _ in labelers)
             + (', DeepLab' if seg_model else ''))
