@@ -129,6 +129,9 @@ def test_cam_row_pads_heat_maps_so_later_panels_line_up():
     assert (row[H - 1, 3 * W + W // 2] == [0, 255, 0]).all()  # 'b' in its colour
     assert cam_row(image, cams, META['classes'], META['palette'], pred=pred).shape == \
         (H, 3 * W, 3)  # no padding by default
+    # a background-only map: nothing to draw, padding only
+    row = cam_row(image, cams[:1], META['classes'], META['palette'], num_slots=1)
+    assert row.shape == (H, 2 * W, 3) and not row[:, W:].any()
 
 
 # ------------------------------------------------------ CAAE reconstructions

@@ -16,6 +16,18 @@ def colorize(seg, palette, ignore_index=255):
     return lut[seg.astype(np.uint8)]
 
 
+def drawn_classes(cams):
+    """The classes :func:`cam_row` draws a heat map for: k >= 1 with a positive map.
+
+    Args:
+        cams (ndarray | Tensor): (K, H, W) maps, channel 0 = background.
+
+    Returns:
+        list[int]: the class indices.
+    """
+    return [k for k in range(1, len(cams)) if float(cams[k].max()) > 0]
+
+
 def cam_row(image, cams, classes, palette, gt=None, pred=None, title=None, alpha=0.5,
             num_slots=None):
     """One image's panels side by side: the image, the ground truth, a heat-map
@@ -38,16 +50,14 @@ def cam_row(image, cams, classes, palette, gt=None, pred=None, title=None, alpha
     panels = [image.copy() if title is None else _label(image.copy(), title)]
     if gt is not None:
         panels.append(_label(colorize(gt, palette), 'GT'))
-    for k in range(1, len(cams)):
-        if cams[k].max() <= 0:
-            continue
+    classes_drawn = drawn_classes(cams)
+    for k in classes_drawn:
         heat = cv2.applyColorMap((255 * cams[k].clip(0, 1)).astype(np.uint8),
                                  cv2.COLORMAP_JET)[..., ::-1]
         overlay = (alpha * heat + (1 - alpha) * image).astype(np.uint8)
         panels.append(_label(overlay, str(classes[k])))
-    num_maps = int((cams[1:].reshape(len(cams) - 1, -1).max(1) > 0).sum())
-    if num_slots is not None and num_slots > num_maps:
-        panels += [np.zeros_like(image)] * (num_slots - num_maps)
+    if num_slots is not None and num_slots > len(classes_drawn):
+        panels += [np.zeros_like(image)] * (num_slots - len(classes_drawn))
     if pred is not None:
         panels.append(_label(colorize(pred, palette), 'pred'))
     return np.concatenate(panels, axis=1)

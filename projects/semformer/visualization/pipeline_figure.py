@@ -13,7 +13,7 @@ from mmengine.runner import load_checkpoint
 from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS, MODELS
 
-from .cam_overlay import cam_row, colorize, stack_rows
+from .cam_overlay import cam_row, colorize, drawn_classes, stack_rows
 
 
 def panel(seg, palette, text):
@@ -65,8 +65,7 @@ def draw_pipeline_figure(cam_cfg: Config,
     samples = [cam_model.test_step(pseudo_collate([dataset[idx]]))[0]
                for idx in range(0, min(len(dataset), step * num_images), step)]
     # as many heat-map columns in every row as the image with the most maps has
-    num_slots = max(int((s.pred_cams.data[1:].flatten(1).amax(1) > 0).sum())
-                    for s in samples)
+    num_slots = max(len(drawn_classes(s.pred_cams.data)) for s in samples)
     rows = []
     for sample in samples:
         bgr = cv2.imread(sample.img_path)
