@@ -107,6 +107,24 @@ def test_conv_stem_patch_embedding(tmp_path):
     assert hw == (6, 5) and patches.shape == (1, 30, 32)
 
 
+def test_deep_conv_stem_has_two_convs_per_resolution():
+    """DeepConvStem: (stride 2, stride 1) 3x3 convs per resolution, widths doubling
+    up to the ViT's, then the 1x1; layer 6 * i + 5 is resolution i's output."""
+    vit = VisionTransformer(arch=ARCH, img_size=32, patch_size=8,
+                            patch_cfg=dict(conv_type='DeepConvStem'))
+    stem = vit.patch_embed.projection
+    convs = [m for m in stem.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.stride for c in convs] == [(2, 2), (1, 1)] * 3 + [(1, 1)]
+    assert [c.out_channels for c in convs] == [8, 8, 16, 16, 32, 32, 32]
+    x = torch.randn(2, 3, 32, 24)
+    assert [tuple(stem.layers[:6 * i + 6](x).shape) for i in range(3)] == \
+        [(2, 8, 16, 12), (2, 16, 8, 6), (2, 32, 4, 3)]
+    # layer 6 i + 5 ends resolution i: a ReLU followed by the next resolution's conv
+    assert all(isinstance(stem.layers[6 * i + 5], torch.nn.ReLU) for i in range(3))
+    assert [stem.layers[6 * i + 6].stride for i in range(3)] == [(2, 2), (2, 2), (1, 1)]
+    assert vit(torch.randn(2, 3, 32, 32))[0].shape == (2, 32)
+
+
 def test_stem_feature_maps_come_first_for_deeplab():
     """stem_out_indices=(2, 5): the stem's stride-2 and stride-4 maps (after the
     in-place ReLUs: each equals the stem's first layers applied by hand), then the

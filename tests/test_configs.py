@@ -96,3 +96,35 @@ def test_colour_jitter_keeps_the_image_and_handles_negative_hue():
 def test_single_stage_voc_configs_seed_each_process_differently(path):
     cfg = Config.fromfile(osp.join(REPO, 'configs', path))
     assert cfg.randomness.diff_rank_seed is True
+
+
+def test_synthetic_affinitynet_starts_from_the_shared_backbone():
+    """The synthetic AffinityNet is PSA's on the pretrained ViT: the stem's stride-4
+    map and blocks 3 and 6, fused at stride 4; the backbone's weights are the
+    shipped checkpoint's, the backbone at 0.1 x lr."""
+    import torch
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/affinitynet/affinitynet-psa_vit-t8_1xb16-600_synthetic-64x64.py'))
+    init_default_scope('mmseg')
+    checkpoint = osp.join(REPO, cfg.model.backbone.init_cfg.checkpoint)
+    model = MODELS.build(dict(cfg.model, backbone=dict(
+        cfg.model.backbone, init_cfg=dict(cfg.model.backbone.init_cfg, checkpoint=checkpoint))))
+    MMLogger.get_current_instance().setLevel('ERROR')
+    model.init_weights()
+    state = torch.load(checkpoint, map_location='cpu')['state_dict']
+    for key in ('layers.5.attn.qkv.weight', 'patch_embed.projection.layers.3.weight'):
+        assert torch.equal(model.backbone.state_dict()[key], state['backbone.' + key])
+    model.eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = model.backbone(x)
+        stride4 = model.backbone.patch_embed.projection.layers[:6](x)  # after the ReLU
+    assert [tuple(f.shape) for f in feats] == [(1, 64, 16, 16), (1, 128, 8, 8), (1, 128, 8, 8)]
+    torch.testing.assert_close(feats[0], stride4)
+    assert model.features(torch.randn(2, 3, 64, 64)).shape == (2, 64, 16, 16)
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys['backbone'].lr_mult == 0.1
+    rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py'))
+    assert rw.model.refiners[0].affinity_net.backbone == cfg.model.backbone

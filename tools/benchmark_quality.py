@@ -122,7 +122,7 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/benchmark')
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    parser.add_argument('--seg-iters', type=int, default=400,
+    parser.add_argument('--seg-iters', type=int, default=1000,
                         help='DeepLabV3+ iterations (the main job: 1,000)')
     parser.add_argument('--num-train', type=int, default=2000)
     parser.add_argument('--num-val', type=int, default=300)

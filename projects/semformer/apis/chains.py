@@ -30,9 +30,9 @@ SYNTHETIC = dict(
     crf='configs/pseudo_label/crf_semformer_synthetic.py',
     par='configs/pseudo_label/par_semformer_synthetic.py',
     seeds='configs/pseudo_label/seeds-crf_semformer_synthetic.py',
-    affinity='configs/affinitynet/affinitynet-psa_r18-slim_1xb16-600_synthetic-64x64.py',
-    rw='configs/pseudo_label/rw_affinitynet-r18-slim_synthetic.py',
-    rw_crf='configs/pseudo_label/rw-crf_affinitynet-r18-slim_synthetic.py',
+    affinity='configs/affinitynet/affinitynet-psa_vit-t8_1xb16-600_synthetic-64x64.py',
+    rw='configs/pseudo_label/rw_affinitynet-vit-t8_synthetic.py',
+    rw_crf='configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py',
     seg='configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py',
 )
 VOC = dict(

@@ -1,4 +1,4 @@
-from .conv_stem import ConvStem
+from .conv_stem import ConvStem, DeepConvStem
 from .mct_vit import MultiClassTokenViT
 
-__all__ = ['ConvStem', 'MultiClassTokenViT']
+__all__ = ['ConvStem', 'DeepConvStem', 'MultiClassTokenViT']

@@ -52,10 +52,12 @@ class MultiClassTokenViT(VisionTransformer):
         num_class_tokens (int): K. 0 gives a patch-token-only encoder (the CAAE).
         out_type (str): ``'featmap'`` (B, C, h, w) patch-token maps, usable as a
             plain backbone for mmseg decode heads, or ``'raw'`` (B, K + hw, C).
-        stem_out_indices (sequence[int]): with a ``ConvStem`` patch projection,
-            the outputs of these layers of its ``layers``, in layer order (e.g. 2: the stride-2
-            map after the first conv, BN and ReLU) come first in ``forward``'s
-            tuple, before the ``out_indices`` maps: the high-resolution features
+        stem_out_indices (sequence[int]): with a ``ConvStem`` (or ``DeepConvStem``)
+            patch projection, the outputs of these layers of its ``layers``, in
+            layer order, come first in ``forward``'s tuple. With ``c`` convs per
+            resolution, resolution ``i`` (stride ``2^(i+1)``) ends at layer
+            ``3c(i + 1) - 1`` (``ConvStem``: 2, 5, ...; ``DeepConvStem``: 5, 11, ...),
+            before the ``out_indices`` maps: the high-resolution features
             a DeepLabV3+ decoder takes as its low-level input. Defaults to ().
         **kwargs: the arguments of mmpretrain's ``VisionTransformer``
             (``arch``, ``img_size``, ``patch_size``, ``out_indices``, ``init_cfg``...).
@@ -71,7 +73,7 @@ class MultiClassTokenViT(VisionTransformer):
             stem = getattr(self.patch_embed.projection, 'layers', None)
             if stem is None:
                 raise ValueError('stem_out_indices needs patch_cfg=dict(conv_type='
-                                 "'ConvStem')")
+                                 "'ConvStem') or 'DeepConvStem'")
             for i in self.stem_out_indices:
                 if not -len(stem) <= i < len(stem):
                     raise ValueError(f'stem_out_indices: {i} is not a layer of the '
