@@ -1,8 +1,0 @@
-# The paper's pseudo labels: AffinityNet random walk, then a dense CRF.
-#   python tools/test.py configs/pseudo_label/rw-crf_affinitynet-r18-slim_synthetic.py
-_base_ = ['./rw_affinitynet-r18-slim_synthetic.py']
-name = 'rw-crf'
-crf = dict(type='DenseCRF', iterations=10, gaussian_sxy=3, gaussian_compat=3,
-           bilateral_sxy=10, bilateral_srgb=10, bilateral_compat=10, gt_prob=0.7)
-model = dict(refiners=[{{_base_.random_walk}}, crf])
-test_cfg = dict(out_dir='data/synthetic/VOC2012/PseudoLabels/rw-crf')
