@@ -121,10 +121,32 @@ def test_synthetic_affinitynet_starts_from_the_shared_backbone():
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         feats = model.backbone(x)
-        stride4 = model.backbone.patch_embed.projection.layers[:6](x)  # after the ReLU
+        stride4 = model.backbone.patch_embed.projection.layers[:12](x)  # after the ReLU
     assert [tuple(f.shape) for f in feats] == [(1, 64, 16, 16), (1, 128, 8, 8), (1, 128, 8, 8)]
     torch.testing.assert_close(feats[0], stride4)
     assert model.features(torch.randn(2, 3, 64, 64)).shape == (2, 64, 16, 16)
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys['backbone'].lr_mult == 0.1
     rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py'))
     assert rw.model.refiners[0].affinity_net.backbone == cfg.model.backbone
+
+
+def test_synthetic_deeplabv3plus_takes_the_stems_stride2_map():
+    """DeepLabV3+ on the shared ViT: its low-level input is the conv stem's stride-2
+    map (32 channels, 32 x 32 on 64 x 64 images, after the ReLU), its ASPP input the
+    last block's tokens (128 channels, 8 x 8)."""
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py'))
+    init_default_scope('mmseg')
+    backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
+    backbone.eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = backbone(x)
+        stride2 = backbone.patch_embed.projection.layers[:6](x)
+    assert [tuple(f.shape) for f in feats] == [(1, 32, 32, 32), (1, 128, 8, 8)]
+    torch.testing.assert_close(feats[0], stride2)
+    assert cfg.model.decode_head.c1_in_channels == 32
+    assert cfg.model.decode_head.in_index == 1

@@ -100,7 +100,7 @@ def test_random_walk_propagates_into_the_affine_region_only(tmp_path):
     ckpt = str(tmp_path / 'aff.pth')
     torch.save({'state_dict': MODELS.build(AFFINITY).state_dict()}, ckpt)
     rw = MODELS.build(dict(type='RandomWalk', affinity_net=AFFINITY, checkpoint=ckpt,
-                           beta=8, log_steps=6))
+                           beta=8, log_steps=6, bg_power=None))
     f = torch.zeros(1, 8, 8, 8)
     f[..., 4:] = 30.0  # left and right halves of the 8 x 8 feature grid
     rw.net.features = lambda x: f
@@ -112,6 +112,43 @@ def test_random_walk_propagates_into_the_affine_region_only(tmp_path):
     assert torch.allclose(out[0], scores[0])  # a constant score stays constant
     assert (label[:, :12] == 1).all()  # the whole left half, not just the seed
     assert (label[:, 20:] == 0).all()  # nothing leaks across
+
+
+def test_random_walk_psa_background_is_walked_with_the_classes(tmp_path):
+    """PSA's background, (1 - max_c cam_c)^alpha, walked with the classes, nothing
+    rescaled: with no affinity between cells the maps come back as given; a small
+    seed walked over a uniform region keeps its mass (bg + fg = 1 everywhere), so
+    the region goes to the background, where IRN's rescaling gives it the class."""
+    ckpt = str(tmp_path / 'aff.pth')
+    torch.save({'state_dict': MODELS.build(AFFINITY).state_dict()}, ckpt)
+    rw = MODELS.build(dict(type='RandomWalk', affinity_net=AFFINITY, checkpoint=ckpt,
+                           beta=8, log_steps=6, bg_power=2))
+    assert MODELS.build(dict(type='RandomWalk', affinity_net=AFFINITY,
+                             checkpoint=ckpt)).bg_power == 16  # PSA's infer_aff.py
+    # every cell far from every other: T = I, the walk returns its input
+    rw.net.features = lambda x: torch.arange(64.0).view(1, 1, 8, 8).expand(1, 8, 8, 8) * 50
+    scores = torch.zeros(3, 32, 32)
+    scores[0] = 0.3  # the labeller's threshold: replaced
+    scores[1] = 0.5
+    scores[2, :, 16:] = 0.8
+    out = rw(torch.zeros(3, 32, 32), scores)
+    inner = torch.cat([torch.arange(12), torch.arange(20, 32)])  # off the step
+    torch.testing.assert_close(out[1:, :, inner], scores[1:, :, inner])
+    torch.testing.assert_close(out[0, :, :12], torch.full((32, 12), 0.25))  # (1 - .5)^2
+    torch.testing.assert_close(out[0, :, 20:], torch.full((32, 12), 0.04))  # (1 - .8)^2
+    # two halves, each one uniform region
+    f = torch.zeros(1, 8, 8, 8)
+    f[..., 4:] = 30.0
+    rw.net.features = lambda x: f
+    scores = torch.zeros(2, 32, 32)
+    scores[1, 12:20, 2:8] = 1.0  # a seed inside the left half
+    out = rw(torch.zeros(3, 32, 32), scores)
+    torch.testing.assert_close(out.sum(0), torch.ones(32, 32))
+    left = out[1, :, :12]
+    assert 0.05 < float(left.min()) and float(left.max()) < 0.15  # the seed's share
+    assert float(left.max() - left.min()) < 0.02  # spread evenly over its region
+    assert float(out[1, :, 20:].max()) < 1e-3  # nothing leaks across
+    assert (out.argmax(0) == 0).all()
 
 
 def test_random_walk_needs_its_checkpoint(tmp_path):

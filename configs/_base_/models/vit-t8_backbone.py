@@ -12,6 +12,6 @@ vit_t8 = dict(
     arch=dict(embed_dims=128, num_layers=6, num_heads=4, feedforward_channels=512),
     img_size=64,
     patch_size=8,
-    patch_cfg=dict(conv_type='ConvStem'),
+    patch_cfg=dict(conv_type='DeepConvStem'),
     out_type='raw',
     init_cfg=dict(type='Pretrained', checkpoint=checkpoint, prefix='backbone.'))

@@ -15,4 +15,4 @@ model = dict(
         arch=vit_arch,
         img_size=64,
         patch_size=8,
-        patch_cfg=dict(conv_type='ConvStem')))
+        patch_cfg=dict(conv_type='DeepConvStem')))
