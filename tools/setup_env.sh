@@ -69,7 +69,7 @@ if ! "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_V
   else
     WHEELS="$CACHE/wheels/mmcv$MMCV_VERSION-$TORCH_KEY"
     if ! ls "$WHEELS"/mmcv-*.whl >/dev/null 2>&1; then
-      log "building mmcv $MMCV_VERSION with ops against $TORCH_KEY (about 21 min on 2 cores)"
+      log "building mmcv $MMCV_VERSION with ops against $TORCH_KEY (12-21 min on 2 cores)"
       SRC="$(mktemp -d)"
       "$PY" -m pip download -q --no-deps --no-binary :all: -d "$SRC" "mmcv==$MMCV_VERSION" \
         2>&1 | { grep -v 'is ignored: it is neither' || true; }
