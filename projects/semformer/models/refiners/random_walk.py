@@ -18,7 +18,8 @@ class RandomWalk(nn.Module):
     With f the AffinityNet features (D, h, w) of the image: ``A_ij = a_ij^beta``
     for pixels closer than ``radius`` (A_ii = 1), T = A with columns normalised to
     sum 1, and the scores resized to (h, w), as (C, hw) rows, multiplied by T^t,
-    ``t = 2^log_steps`` (by squaring). Resized back to (H, W).
+    ``t = 2^log_steps`` (by squaring). Resized back to (H, W). Both resizes are
+    bilinear (PSA average-pools the CAMs by the feature stride).
 
     The background: with ``bg_power`` = alpha (PSA's ``infer_aff.py``), channel 0
     is replaced by ``(1 - max_c cam_c)^alpha`` before the walk, every channel is

@@ -12,7 +12,10 @@ class PseudoLabelGenerator(BaseSegmentor):
     (1 + k, H, W) = [``bg_threshold``, cams], each refiner in order (``forward(
     image, scores) -> scores``, image (3, H, W) RGB in [0, 255]), arg-max, mapped
     to class ids. With ``confident_bg_threshold`` the labelling is repeated with
-    that background score and the two are combined (``combine``):
+    that background score and the two are combined (``combine``). A refiner may
+    replace the background channel: ``RandomWalk`` with ``bg_power`` set (PSA's
+    default) computes its own from the CAMs, so ``bg_threshold`` and
+    ``confident_bg_threshold`` no longer change its output. Combining:
 
     - ``'agree'``: pixels where the two labellings disagree get ``ignore_index``
       (the strictest seeds);
