@@ -128,7 +128,7 @@ def test_random_walk_psa_background_is_walked_with_the_classes(tmp_path):
     # every cell far from every other: T = I, the walk returns its input
     rw.net.features = lambda x: torch.arange(64.0).view(1, 1, 8, 8).expand(1, 8, 8, 8) * 50
     scores = torch.zeros(3, 32, 32)
-    scores[0] = 0.9  # the labeller's threshold, above every class: replaced, not in the max
+    scores[0] = 0.9  # labeller's threshold above every class: replaced, not in the max
     scores[1] = 0.5
     scores[2, :, 16:] = 0.8
     out = rw(torch.zeros(3, 32, 32), scores)
