@@ -9,7 +9,9 @@ GMP classifier (``--pool max``). CAMs of the classes present in each image are
 ReLU'd, scaled to a maximum of 1, upsampled to the mask size and scored with
 :class:`semformer.evaluation.CAMMetric` (background threshold swept). Also
 reported: image-level mAP on val and the mean cosine similarity between the patch
-tokens of an image (1.0: every token the same, no localisation left).
+tokens of an image (1.0: every token the same, no localisation left). Blocks give
+their raw residual tokens; a last row (``6+norm`` for 6 blocks) gives the last
+block's tokens after the backbone's final norm, which is what the methods read.
 
 The backbone is ``model.backbone`` of CONFIG (its ``init_cfg`` loads the pretrained
 weights) or, with ``--checkpoint``, the ``backbone.*`` weights of a checkpoint.
@@ -28,9 +30,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
-from mmengine.runner import load_checkpoint
 from PIL import Image
 
 import semformer  # noqa: F401  (registers the project's modules)
@@ -50,6 +52,8 @@ def read_split(root: str, split: str, size: int, num_classes: int,
                                 'root (ImageSets/Segmentation, JPEGImages, SegmentationClass)')
     with open(list_file) as f:
         ids = f.read().split()[:max_images]
+    if not ids:
+        raise ValueError(f'{list_file} lists no images')
     images, masks = [], []
     for i in ids:
         img_path = osp.join(root, 'JPEGImages', f'{i}.jpg')
@@ -75,7 +79,9 @@ def image_labels(masks: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 
 def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Non-interpolated AP of one class (as sklearn's ``average_precision_score``)."""
+    """Non-interpolated AP of one class: the mean precision at the rank of each
+    positive (tied scores ranked by index; sklearn's ``average_precision_score``
+    counts a tie as one threshold). NaN without positives."""
     order = np.argsort(-scores, kind='stable')
     hits = labels[order]
     if hits.sum() == 0:
@@ -112,9 +118,14 @@ def probe_cams(feats: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor,
 
 
 def token_cosine(feats: torch.Tensor) -> float:
-    """Mean cosine similarity over all pairs of patch tokens of each image."""
+    """Mean cosine similarity between the distinct patch tokens of each image of
+    (N, C, h, w) maps (each token with itself left out)."""
     f = F.normalize(feats.flatten(2), dim=1)
-    return float((f.transpose(1, 2) @ f).mean())
+    n = f.shape[-1]
+    if n < 2:
+        raise ValueError('token_cosine needs at least 2 tokens per image')
+    sim = (f.transpose(1, 2) @ f).sum((1, 2)) - (f * f).sum((1, 2))
+    return float((sim / (n * (n - 1))).mean())
 
 
 def probe_layer(train_feats: torch.Tensor, val_feats: torch.Tensor, train_labels: torch.Tensor,
@@ -122,7 +133,10 @@ def probe_layer(train_feats: torch.Tensor, val_feats: torch.Tensor, train_labels
                 iters: int = 1000, thresholds: Optional[Sequence[float]] = None) -> Dict:
     """One layer's probe: mAP, CAM mIoU at the best threshold, per-class IoU, FP,
     FN (%) and the token cosine (val)."""
-    def pooled(x):
+    if pool not in ('avg', 'max'):
+        raise ValueError(f"pool must be 'avg' or 'max', not {pool!r}")
+
+    def pooled(x: torch.Tensor) -> torch.Tensor:
         return x.mean((2, 3)) if pool == 'avg' else x.amax((2, 3))
 
     weight, bias = fit_probe(pooled(train_feats), train_labels, iters)
@@ -143,44 +157,61 @@ def probe_layer(train_feats: torch.Tensor, val_feats: torch.Tensor, train_labels
                 token_cosine=round(token_cosine(val_feats), 3))
 
 
-def build_backbone(cfg: Config, checkpoint: Optional[str]):
-    """The config's ``model.backbone`` returning every block's patch-token map."""
+def build_backbone(cfg: Config, checkpoint: Optional[str] = None) -> nn.Module:
+    """The config's ``model.backbone`` (no class tokens, no stem maps) returning the
+    raw patch-token map of every block; its final norm is applied by
+    :func:`extract`. Weights: ``checkpoint``'s ``backbone.*`` tensors, else those of
+    the backbone's ``Pretrained`` init_cfg. Every backbone tensor must be in the
+    checkpoint and fit (extra tensors, e.g. a cls token, are ignored)."""
     from mmseg.registry import MODELS
     bcfg = dict(cfg.model.backbone)
     bcfg.update(out_type='featmap', out_indices=-1)
-    if 'num_class_tokens' in bcfg:
-        bcfg['num_class_tokens'] = 0
+    for key, off in (('num_class_tokens', 0), ('stem_out_indices', ())):
+        if key in bcfg:
+            bcfg[key] = off
     init_cfg = bcfg.pop('init_cfg', None) or {}
-    prefix = 'backbone.'
+    source, prefix = checkpoint, 'backbone.'
     if not checkpoint and init_cfg.get('type') == 'Pretrained':
         checkpoint, prefix = init_cfg['checkpoint'], init_cfg.get('prefix', '')
+        source = f"{checkpoint} (model.backbone.init_cfg of {cfg.filename})"
     backbone = MODELS.build(bcfg)
     if checkpoint:
         if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint} not found')
-        ckpt = load_checkpoint(backbone, checkpoint, map_location='cpu', logger='silent',
-                               revise_keys=[(f'^{prefix}', '')] if prefix else [])
+            raise FileNotFoundError(f'checkpoint {source} not found')
+        ckpt = torch.load(checkpoint, map_location='cpu', weights_only=True)
         state = ckpt.get('state_dict', ckpt)
-        loaded = {k[len(prefix):] for k in state if k.startswith(prefix)}
-        missing = sorted(set(backbone.state_dict()) - loaded)
-        if len(missing) > len(backbone.state_dict()) // 2:
-            raise ValueError(f'{checkpoint}: {len(missing)} of the backbone\'s '
-                             f'{len(backbone.state_dict())} tensors are not in it under '
-                             f'the prefix {prefix!r} (first: {missing[0]})')
-        print(f'loaded {checkpoint} ({len(missing)} backbone tensors not in it)', flush=True)
+        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        try:  # the backbone's load hooks run (e.g. mmpretrain's pos_embed resizing)
+            result = backbone.load_state_dict(state, strict=False)
+        except RuntimeError as e:  # tensors of another shape
+            raise ValueError(f'{source} does not fit the backbone of the config: {e}')
+        if result.missing_keys:
+            raise ValueError(f'{source}: {len(result.missing_keys)} backbone tensors are '
+                             f'not in it under the prefix {prefix!r} (first: '
+                             f'{result.missing_keys[0]}); does the config match it?')
+        own = backbone.state_dict()
+        print(f'loaded {len(own)} backbone tensors from {source}', flush=True)
     else:
         print('no checkpoint: probing a randomly initialised backbone', flush=True)
     backbone.out_indices = list(range(len(backbone.layers)))
+    backbone.final_norm = False  # built with its final norm (loaded), applied in extract
     backbone.eval()
     return backbone
 
 
 @torch.no_grad()
-def extract(backbone, images: torch.Tensor, mean, std, batch: int = 100) -> List[torch.Tensor]:
-    """Per block, the (N, C, h, w) patch-token maps of the images."""
+def extract(backbone: nn.Module, images: torch.Tensor, mean: Sequence[float],
+            std: Sequence[float], batch: int = 100) -> List[torch.Tensor]:
+    """(N, 3, H, W) RGB 0..255 -> per block the raw (N, C, h, w) patch-token maps,
+    then the last block's after the backbone's final norm (``ln1``) when it has one."""
     mean = torch.tensor(mean).view(1, 3, 1, 1)
     std = torch.tensor(std).view(1, 3, 1, 1)
-    outs = [backbone((images[i:i + batch] - mean) / std) for i in range(0, len(images), batch)]
+    outs = [list(backbone((images[i:i + batch] - mean) / std))
+            for i in range(0, len(images), batch)]
+    norm = getattr(backbone, 'ln1', None)
+    if isinstance(norm, nn.LayerNorm):
+        for o in outs:
+            o.append(norm(o[-1].permute(0, 2, 3, 1)).permute(0, 3, 1, 2))
     return [torch.cat([o[layer] for o in outs]) for layer in range(len(outs[0]))]
 
 
@@ -219,14 +250,15 @@ def main():
     train_f, val_f = extract(backbone, train_x, mean, std), extract(backbone, val_x, mean, std)
     train_l, val_l = image_labels(train_m, num_classes), image_labels(val_m, num_classes)
     results = []
-    print(f'{"block":>5} {"mAP":>6} {"CAM mIoU":>9} {"thr":>5} {"FP":>6} {"FN":>6} '
+    print(f'{"block":>8} {"mAP":>6} {"CAM mIoU":>9} {"thr":>5} {"FP":>6} {"FN":>6} '
           f'{"token cos":>9}')
+    num_blocks = len(backbone.layers)
     for layer in range(len(train_f)):
         r = probe_layer(train_f[layer], val_f[layer], train_l, val_l, val_m, args.pool,
                         args.iters)
-        r['block'] = layer + 1
+        r['block'] = str(layer + 1) if layer < num_blocks else f'{num_blocks}+norm'
         results.append(r)
-        print(f'{layer + 1:>5} {r["mAP"]:>6.1f} {r["cam_mIoU"]:>9.1f} {r["threshold"]:>5.2f} '
+        print(f'{r["block"]:>8} {r["mAP"]:>6.1f} {r["cam_mIoU"]:>9.1f} {r["threshold"]:>5.2f} '
               f'{r["FP"]:>6.1f} {r["FN"]:>6.1f} {r["token_cosine"]:>9.3f}', flush=True)
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
