@@ -43,7 +43,7 @@ def test_benchmark_runs_every_method_through_every_stage(tmp_path):
         assert osp.isfile(osp.join(work, key + '_cam', 'iter_2.pth'))
         assert osp.isfile(osp.join(work, key + '_seg', 'iter_2.pth'))
         # the seed reached mmengine, and DeepLab trained on this run's labels
-        with open(osp.join(work, key + '_seg', 'deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py')) as f:
+        with open(osp.join(work, key + '_seg', 'deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py')) as f:
             dumped = f.read()
         assert f'seed={r["seed"]}' in dumped and f'{key}_crf/out' in dumped
     # nothing was written into the dataset

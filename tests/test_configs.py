@@ -138,7 +138,7 @@ def test_synthetic_deeplabv3plus_takes_the_stems_stride2_map():
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     cfg = Config.fromfile(osp.join(
-        REPO, 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py'))
+        REPO, 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'))
     init_default_scope('mmseg')
     backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
     backbone.eval()

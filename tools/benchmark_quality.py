@@ -29,13 +29,13 @@ from semformer.apis.report import write_table
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CAAE = 'configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py'
 CRF = 'configs/pseudo_label/crf_semformer_synthetic.py'
-SEG = 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-1k_synthetic-pseudo-label-64x64.py'
+SEG = 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'
 METHODS = {  # name: (what, config)
     'semformer': ('SemFormer (CRA maps)',
                   'configs/semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py'),
     'mctformer-v2': ('MCTformer-V2 (fused, patch-attention refined)',
                      'configs/mctformer/mctformer-v2_vit-t8_1xb16-500_synthetic-64x64.py'),
-    'cam': ('plain CAM (classifier on one cls token)',
+    'cam': ('plain CAM (classifier on the average patch token)',
             'configs/cam/cam_vit-t8_1xb16-500_synthetic-64x64.py'),
     'afa': ('AFA (single stage; its segmentation head)',
             'configs/afa/afa_vit-t8_1xb16-500_synthetic-64x64.py'),
@@ -122,8 +122,9 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/benchmark')
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    parser.add_argument('--seg-iters', type=int, default=1000,
-                        help='DeepLabV3+ iterations (the main job: 1,000)')
+    parser.add_argument('--seg-iters', type=int, default=None,
+                        help="DeepLabV3+ iterations; default: its config's (2,000, as "
+                        'the main job)')
     parser.add_argument('--num-train', type=int, default=2000)
     parser.add_argument('--num-val', type=int, default=300)
     parser.add_argument('--max-iters', type=int,

@@ -1,12 +1,15 @@
-# The plain CAM baseline for the synthetic shape world: the synthetic-pretrained
-# ViT-T/8 (./vit-t8_synthetic.py) with one cls token (initialised from the pretrained
-# one), a linear classifier on it (CAMHead, K = 7), and CAMs from that classifier
-# applied to every patch token, at 4 scales + flip. `decode_head.pool='avg'` gives
-# Zhou et al.'s CAM instead (the classifier on the average patch token; then set
-# num_class_tokens=0).
+# The plain CAM baseline for the synthetic shape world (Zhou et al.'s CAM): the
+# synthetic-pretrained ViT-T/8 (./vit-t8_synthetic.py), a linear classifier on the
+# average patch token (CAMHead, K = 7), and CAMs from that classifier applied to
+# every patch token, at 4 scales + flip. The backbone was pretrained with the same
+# head (a classifier on the average patch token; its cls token was never trained),
+# so the CAM reads the representation the pretraining shaped.
+# `decode_head.pool='cls_token'` with `backbone.num_class_tokens=1` puts the
+# classifier on one cls token instead (the DeiT-style variant, for backbones
+# pretrained through their cls token).
 _base_ = ['./vit-t8_synthetic.py']
 model = dict(
     type='CAMSegmentor',
-    backbone=dict(num_class_tokens=1),
-    decode_head=dict(type='CAMHead', in_channels=128, num_classes=7, pool='cls_token'),
+    backbone=dict(num_class_tokens=0),
+    decode_head=dict(type='CAMHead', in_channels=128, num_classes=7, pool='avg'),
     test_cfg=dict(scales=(0.5, 1.0, 1.5, 2.0), flip=True))
