@@ -33,6 +33,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
+from mmpretrain.evaluation import AveragePrecision
 from PIL import Image
 
 import semformer  # noqa: F401  (registers the project's modules)
@@ -76,18 +77,6 @@ def image_labels(masks: torch.Tensor, num_classes: int) -> torch.Tensor:
     """(N, H, W) masks -> (N, K - 1) multi-hot foreground labels."""
     return torch.stack([(masks == k).flatten(1).any(1) for k in range(1, num_classes)],
                        1).float()
-
-
-def average_precision(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Non-interpolated AP of one class: the mean precision at the rank of each
-    positive (tied scores ranked by index; sklearn's ``average_precision_score``
-    counts a tie as one threshold). NaN without positives."""
-    order = np.argsort(-scores, kind='stable')
-    hits = labels[order]
-    if hits.sum() == 0:
-        return float('nan')
-    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
-    return float((precision * hits).sum() / hits.sum())
 
 
 def fit_probe(pooled: torch.Tensor, labels: torch.Tensor, iters: int = 1000,
@@ -141,8 +130,6 @@ def probe_layer(train_feats: torch.Tensor, val_feats: torch.Tensor, train_labels
 
     weight, bias = fit_probe(pooled(train_feats), train_labels, iters)
     logits = pooled(val_feats) @ weight.t() + bias
-    aps = [average_precision(val_labels[:, k].numpy(), logits[:, k].numpy())
-           for k in range(val_labels.shape[1])]
     metric = CAMMetric(thresholds=thresholds)
     conf = 0
     for i in range(0, len(val_feats), 50):
@@ -151,7 +138,8 @@ def probe_layer(train_feats: torch.Tensor, val_feats: torch.Tensor, train_labels
         for cam, gt in zip(cams, val_masks[i:i + 50]):
             conf = conf + metric.confusion(cam, gt)
     summary = CAMMetric.summarise(conf)
-    return dict(mAP=round(float(np.nanmean(aps)) * 100, 1), cam_mIoU=summary['mIoU'],
+    mAP = AveragePrecision.calculate(logits, val_labels, average='macro')
+    return dict(mAP=round(float(mAP), 1), cam_mIoU=summary['mIoU'],
                 threshold=round(float(metric.thresholds[summary['best']]), 2),
                 FP=summary['FP'], FN=summary['FN'], IoU=summary['IoU'],
                 token_cosine=round(token_cosine(val_feats), 3))
