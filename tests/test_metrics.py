@@ -50,7 +50,10 @@ CAMS = [[[0] * 3] * 2,
         [[0.2, 0.0, 0.6], [0.8, 0.4, 0.9]]]
 
 
-def test_cam_metric_hand_computed():
+def test_cam_metric_hand_computed(monkeypatch):
+    logged = []
+    monkeypatch.setattr('semformer.evaluation.metrics.cam_metric.print_log',
+                        lambda msg, *args, **kwargs: logged.append(msg))
     metric = CAMMetric(thresholds=[0.0, 0.35, 0.65])
     metric.dataset_meta = dict(classes=('background', 'a', 'b'))
     metric.process({}, [cam_sample(CAMS, GT, plain=CAMS)])
@@ -66,6 +69,13 @@ def test_cam_metric_hand_computed():
     assert res['FN'] == pytest.approx(100 / 6)  # class a: (2 - 1) / 2
     assert res['IoU.b'] == pytest.approx(200 / 3)
     assert res['plain_mIoU'] == res['mIoU']
+    # where the pixels go at t = 0.35, % of each ground-truth class: background ->
+    # background; a -> half a, half b; b -> b
+    expected = [[100, 0, 0], [0, 50, 50], [0, 0, 100]]
+    assert np.allclose(metric.summarise(conf)['confusion'], expected)
+    assert len(logged) == 2 and all('ground truth' in m for m in logged)
+    cells = [[c.strip() for c in line.split('|')[1:-1]] for line in logged[0].splitlines()]
+    assert ['a', '0.0', '50.0', '50.0'] in cells  # the confusion row of class a
 
 
 def test_cam_metric_accumulates_pixels_over_images():

@@ -1,9 +1,9 @@
 # The plain CAM baseline for the synthetic shape world (Zhou et al.'s CAM): the
 # synthetic-pretrained ViT-T/8 (./vit-t8_synthetic.py), a linear classifier on the
 # average patch token (CAMHead, K = 7), and CAMs from that classifier applied to
-# every patch token, at 4 scales + flip. The backbone was pretrained with the same
-# head (a classifier on the average patch token; its cls token was never trained),
-# so the CAM reads the representation the pretraining shaped.
+# every patch token, at 4 scales + flip. The backbone's first pretraining step put
+# the same head on the average patch token (its second step read the cls token),
+# so a classifier on the patch tokens reads what the pretraining shaped them for.
 # `decode_head.pool='cls_token'` with `backbone.num_class_tokens=1` puts the
 # classifier on one cls token instead (the DeiT-style variant, for backbones
 # pretrained through their cls token).

@@ -19,6 +19,10 @@ class CAMMetric(BaseMetric):
     arg-max class. Reports the best t, its mIoU, and the FP and FN rates there, the
     class means of ``(P - TP) / union`` and ``(T - TP) / union`` (so IoU + FP + FN
     = 1 per class), plus the per-class IoU. ``ignore_index`` pixels are skipped.
+    The log also shows where each class's pixels go at that threshold (the confusion
+    as % of each ground-truth class's pixels): a class that the classifier
+    recognises but whose map lies elsewhere shows up as a row whose pixels go
+    to background while its column takes background pixels.
 
     Memory: each process keeps one running (thresholds x K x K) sum per field
     (plus the confusion of its last image, held back until the end: the one image
@@ -148,14 +152,20 @@ class CAMMetric(BaseMetric):
                                          summary['FN_class']):
                 table.add_row([name, f'{iou:.2f}', f'{fp:.2f}', f'{fn:.2f}'])
                 metrics[f'{prefix}IoU.{name}'] = iou
+            confusion = PrettyTable(['ground truth \\ predicted', *names])
+            for name, row in zip(names, summary['confusion']):
+                confusion.add_row([name, *(f'{v:.1f}' for v in row)])
             print_log(f'CAMs {field} at the best background threshold '
-                      f'{metrics[prefix + "threshold"]:.2f}:\n' + table.get_string(),
+                      f'{metrics[prefix + "threshold"]:.2f}:\n' + table.get_string() +
+                      '\n% of each ground-truth class\'s pixels:\n' + confusion.get_string(),
                       logger='current')
         return metrics
 
     @staticmethod
     def summarise(conf):
-        """(T, K, K) counts -> per-threshold mIoU, the best index and its rates (%)."""
+        """(T, K, K) counts -> per-threshold mIoU, the best index, its rates (%) and
+        its confusion as % of each ground-truth class's pixels (K, K) [gt, pred]
+        (rows of absent classes are 0)."""
         conf = conf.double()
         tp = conf.diagonal(dim1=1, dim2=2)
         gt, pred = conf.sum(2), conf.sum(1)
@@ -169,4 +179,5 @@ class CAMMetric(BaseMetric):
         return dict(best=best, mIoU=100 * float(miou[best]), FP=100 * float(fp.nanmean()),
                     FN=100 * float(fn.nanmean()), IoU=(100 * iou[best]).tolist(),
                     FP_class=(100 * fp).tolist(), FN_class=(100 * fn).tolist(),
+                    confusion=(100 * conf[best] / gt[best, :, None].clamp(min=1)).tolist(),
                     mIoU_per_threshold=(100 * miou).tolist())
