@@ -73,6 +73,9 @@ def test_cam_metric_hand_computed(monkeypatch):
     # background; a -> half a, half b; b -> b
     expected = [[100, 0, 0], [0, 50, 50], [0, 0, 100]]
     assert np.allclose(metric.summarise(conf)['confusion'], expected)
+    # a class absent from the ground truth gets a row of zeros, not NaN
+    no_b = metric.confusion(torch.tensor(CAMS), torch.tensor([[0, 1, 1], [1, 1, 255]]))
+    assert metric.summarise(no_b)['confusion'][2] == [0, 0, 0]
     assert len(logged) == 2 and all('ground truth' in m for m in logged)
     cells = [[c.strip() for c in line.split('|')[1:-1]] for line in logged[0].splitlines()]
     assert ['a', '0.0', '50.0', '50.0'] in cells  # the confusion row of class a
