@@ -20,9 +20,9 @@ class CAMMetric(BaseMetric):
     class means of ``(P - TP) / union`` and ``(T - TP) / union`` (so IoU + FP + FN
     = 1 per class), plus the per-class IoU. ``ignore_index`` pixels are skipped.
     The log also shows where each class's pixels go at that threshold (the confusion
-    as % of each ground-truth class's pixels): a class that the classifier
-    recognises but whose map lies elsewhere shows up as a row whose pixels go
-    to background while its column takes background pixels.
+    as % of each ground-truth class's pixels): a class whose map lies off its
+    objects shows up as a row whose pixels go to background while its column
+    takes background pixels.
 
     Memory: each process keeps one running (thresholds x K x K) sum per field
     (plus the confusion of its last image, held back until the end: the one image
