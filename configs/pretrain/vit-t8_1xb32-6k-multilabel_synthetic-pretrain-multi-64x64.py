@@ -1,5 +1,5 @@
-# Stand-in for ImageNet pretraining, step 2 (the checkpoint the synthetic worlds'
-# stages start from): multi-label classification of the 32-class pretraining world
+# Stand-in for ImageNet pretraining, step 2 (steps 3 and 4 repeat it; step 4 gives
+# the checkpoint the synthetic worlds' stages start from): multi-label classification of the 32-class pretraining world
 # with 1-3 objects of the WSSS world's sizes, medium clutter, no silhouettes,
 # starting from step 1 (vit-t8_1xb32-12k-silhouette_synthetic-pretrain-large-64x64.py).
 # The classifier reads the cls token, as DeiT's (step 1 averaged the patch tokens).
@@ -9,7 +9,7 @@
 #   python tools/train.py configs/pretrain/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64.py
 #   python tools/publish_backbone.py \
 #       work_dirs/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64/iter_6000.pth \
-#       checkpoints/synthetic_vit-t8_pretrain.pth
+#       checkpoints/synthetic_vit-t8_pretrain-step2.pth
 _base_ = ['./vit-p8_1xb64-single_shapes32-64x64.py']
 data_root = 'data/synthetic_pretrain_multi/VOC2012'
 train_dataloader = dict(batch_size=32, dataset=dict(data_root=data_root))

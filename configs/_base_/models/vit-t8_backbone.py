@@ -2,7 +2,8 @@
 # (width 128, 6 blocks, 4 heads) with a convolutional stem down to patch 8 (8 x 8
 # tokens on 64 x 64 images), pretrained on a disjoint 32-class synthetic world
 # (configs/pretrain/vit-t8_1xb32-12k-silhouette_synthetic-pretrain-large-64x64.py, then
-# configs/pretrain/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64.py, published
+# configs/pretrain/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64.py and its
+# repeats, steps 3 and 4, see checkpoints/README.md; published
 # with tools/publish_backbone.py in mmpretrain's DeiT layout, so it loads like an
 # ImageNet DeiT checkpoint). Models take it with their class tokens:
 #   backbone=dict(_base_.vit_t8, num_class_tokens=7)
