@@ -389,6 +389,48 @@ def test_synthetic_config_builds_and_trains():
         assert reached(g, part), part
 
 
+def test_multi_scale_config_feeds_the_stem_maps_to_the_head_only():
+    """``afa_vit-t8-ms``: the SegFormer head reads the conv stem's stride-2 and
+    stride-4 maps before the tokens (as MiT's stages); the classifier, its CAMs and
+    the affinity read the last block exactly as without them (same weights)."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', 'afa_vit-t8-ms_1xb16-500_synthetic-64x64.py'))
+    cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.arch = dict(embed_dims=32, num_layers=2, num_heads=2,
+                                   feedforward_channels=64)
+    cfg.model.backbone.out_indices = (1, )
+    cfg.model.decode_head.in_channels = [8, 16, 32]  # DeepConvStem: 32 / 4, 32 / 2
+    cfg.model.cls_head.in_channels = 32
+    cfg.model.aff_head.in_channels = 4
+    cfg.model.par = dict(type='PAR', dilations=(1, 2), iterations=3)
+    torch.manual_seed(0)
+    ms = MODELS.build(cfg.model)
+    ms.init_weights()
+    ms.eval()
+    cfg.model.backbone.stem_out_indices = ()
+    cfg.model.decode_head.update(in_channels=[32], in_index=[0])
+    single = MODELS.build(cfg.model)
+    single.load_state_dict({k: v for k, v in ms.state_dict().items()
+                            if not k.startswith('decode_head')}, strict=False)
+    single.eval()
+    x, samples = batch([[1, 1, 0, 0, 0, 0, 0], [1, 0, 0, 1, 1, 0, 0]], size=64)
+    feats = ms.extract_feat(x)
+    assert [tuple(f.shape) for f in feats] == [(2, 8, 32, 32), (2, 16, 16, 16), (2, 32, 8, 8)]
+    assert tuple(ms._forward(x).shape) == (2, 7, 32, 32)  # the stride-2 map's grid
+    assert tuple(single._forward(x).shape) == (2, 7, 8, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(ms.forward_cams(x)['cam'], single.forward_cams(x)['cam'])
+        f_ms, a_ms = ms.extract_feat_attn(x)
+        f_single, a_single = single.extract_feat_attn(x)
+    torch.testing.assert_close(f_ms[-1], f_single[-1])
+    torch.testing.assert_close(a_ms[0], a_single[0])
+    # the stem maps get L_seg's gradient
+    ms.train()
+    ms.train_cfg.update(warmup_iters=-1, aff_label_iter=-1)
+    losses = ms.loss(x, samples)
+    g = grads(ms, losses['loss_seg'])
+    assert reached(g, 'decode_head.convs.0') and reached(g, 'backbone.patch_embed')
+
+
 def train_briefly(cfg, work_dir, data_root):
     """Two training iterations and a validation through mmengine's Runner on the
     tiny synthetic set (48 px images: crops are padded, so the valid masks count)."""

@@ -6,7 +6,7 @@ checkpoints) and a ``meta`` dict saying where it came from, and loads with
 
 Example:
     python tools/publish_backbone.py \
-        work_dirs/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64/iter_6000.pth \
+        work_dirs/vit-t8_1xb32-6k-multilabel-step4_synthetic-pretrain-multi-64x64/iter_6000.pth \
         checkpoints/synthetic_vit-t8_pretrain.pth --note "config, seed, minutes, val mAP"
 """
 import argparse

@@ -5,7 +5,7 @@
 # the same head on the average patch token; its second step read the cls token.
 # `decode_head.pool='cls_token'` with `backbone.num_class_tokens=1` puts the
 # classifier on one cls token instead (the DeiT-style variant; 12.9 CAM mIoU
-# against 18.3-21.4 for this one with the shipped backbone, docs/en/benchmarks.md).
+# against 18.3-21.4 for this one with the step-2 backbone, docs/en/benchmarks.md).
 _base_ = ['./vit-t8_synthetic.py']
 model = dict(
     type='CAMSegmentor',

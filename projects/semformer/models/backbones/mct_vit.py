@@ -151,20 +151,25 @@ class MultiClassTokenViT(VisionTransformer):
             return x[:, K:], x[:, :K], hw, attns
         return x[:, K:], x[:, :K], hw
 
-    def forward(self, x):
+    def embed_with_stem(self, x):
+        """:meth:`embed`, also returning the outputs of the stem layers of
+        ``stem_out_indices`` (a list of (B, C_i, H_i, W_i), empty without)."""
         stem_outs = []
-        if self.stem_out_indices:
-            stem = self.patch_embed.projection.layers
-            hooks = [stem[i].register_forward_hook(
-                lambda mod, args, out: stem_outs.append(out.clone()))
-                for i in self.stem_out_indices]
-            try:
-                x, hw = self.embed(x)
-            finally:
-                for h in hooks:
-                    h.remove()
-        else:
+        if not self.stem_out_indices:
+            return (*self.embed(x), stem_outs)
+        stem = self.patch_embed.projection.layers
+        hooks = [stem[i].register_forward_hook(
+            lambda mod, args, out: stem_outs.append(out.clone()))
+            for i in self.stem_out_indices]
+        try:
             x, hw = self.embed(x)
+        finally:
+            for h in hooks:
+                h.remove()
+        return x, hw, stem_outs
+
+    def forward(self, x):
+        x, hw, stem_outs = self.embed_with_stem(x)
         outs = stem_outs
         for i, layer in enumerate(self.layers):
             x = layer(x)

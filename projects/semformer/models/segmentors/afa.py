@@ -54,13 +54,15 @@ def mit_forward(backbone: MixVisionTransformer, x: Tensor, attn_layers: int
 
 
 def vit_forward(backbone, x: Tensor, attn_layers: int) -> Tuple[List[Tensor], List[Tensor]]:
-    """``MultiClassTokenViT`` forward: patch-token maps (B, C, h, w) at its
-    ``out_indices`` (final norm on the last block if ``final_norm``) and the
-    attention logits among patch tokens of its last ``attn_layers`` blocks."""
-    x, hw = backbone.embed(x)
+    """``MultiClassTokenViT`` forward: the maps of its conv stem's
+    ``stem_out_indices`` (if any; higher resolutions, as MiT's early stages), then
+    patch-token maps (B, C, h, w) at its ``out_indices`` (final norm on the last
+    block if ``final_norm``), and the attention logits among patch tokens of its
+    last ``attn_layers`` blocks."""
+    x, hw, outs = backbone.embed_with_stem(x)
     K = backbone.num_class_tokens
     L = len(backbone.layers)
-    outs, attns = [], []
+    attns = []
     for i, layer in enumerate(backbone.layers):
         if attn_layers and i >= L - attn_layers:
             attns.append(attention_logits(layer.attn, layer.ln1(x)[:, K:]))
