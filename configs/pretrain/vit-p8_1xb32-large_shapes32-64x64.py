@@ -1,6 +1,7 @@
-# Pretraining of the synthetic worlds' backbone, step 1 of a curriculum: one large
-# object per image (radius 30-45 % of the side), low clutter (data/synthetic_
-# pretrain_large, seed 1003), softmax cross-entropy on the average patch token.
+# Pretraining of the synthetic worlds' backbone on plain images (the shipped step 1
+# is the silhouette-blend config): one large object per image (radius 30-45 % of
+# the side), low clutter (data/synthetic_pretrain_large, seed 1003), softmax
+# cross-entropy on the average patch token.
 # From scratch a ViT (and a small CNN) stays at chance for hundreds of steps on the
 # 32 shape classes; large objects give the outlines more pixels to learn from.
 #   python tools/make_synthetic_voc.py --out data/synthetic_pretrain_large \
