@@ -1,6 +1,6 @@
 # Pretraining of the synthetic worlds' backbone on plain images (the shipped step 1
-# is the silhouette-blend config): one large object per image (radius 30-45 % of
-# the side), low clutter (data/synthetic_pretrain_large, seed 1003), softmax
+# is vit-t8_1xb32-12k-silhouette_synthetic-pretrain-large-64x64.py): one large
+# object per image (radius 30-45 % of the side), low clutter (data/synthetic_pretrain_large, seed 1003), softmax
 # cross-entropy on the average patch token.
 # From scratch a ViT (and a small CNN) stays at chance for hundreds of steps on the
 # 32 shape classes; large objects give the outlines more pixels to learn from.
