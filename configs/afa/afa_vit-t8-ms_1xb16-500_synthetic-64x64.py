@@ -7,14 +7,7 @@
 #   python tools/train.py configs/afa/afa_vit-t8-ms_1xb16-500_synthetic-64x64.py
 _base_ = [
     '../_base_/models/afa_vit-t8.py', '../_base_/datasets/synthetic_shapes_seg-cams.py',
-    '../_base_/schedules/adamw-warmup-poly_500it.py', 'mmseg::_base_/default_runtime.py'
-]
-power = 1.0  # the authors' PolyWarmupAdamW (see afa_vit-t8_1xb16-500_synthetic-64x64.py)
-param_scheduler = [
-    _base_.param_scheduler[0],
-    dict(_base_.param_scheduler[1],
-         factor=(1 - _base_.warmup_iters / _base_.max_iters)**power),
-    dict(_base_.param_scheduler[2], power=power),
+    '../_base_/schedules/adamw-warmup-poly1_500it.py', 'mmseg::_base_/default_runtime.py'
 ]
 model = dict(
     backbone=dict(stem_out_indices=(5, 11)),

@@ -7,14 +7,5 @@
 #   python tools/train.py configs/afa/afa_vit-t8_1xb16-500_synthetic-64x64.py
 _base_ = [
     '../_base_/models/afa_vit-t8.py', '../_base_/datasets/synthetic_shapes_seg-cams.py',
-    '../_base_/schedules/adamw-warmup-poly_500it.py', 'mmseg::_base_/default_runtime.py'
-]
-# the authors' PolyWarmupAdamW with power 1.0 (configs/voc_attn_reg.yaml): a linear
-# warm-up ramp, then lr * (1 - t / T)^1 (see the schedule's base)
-power = 1.0
-param_scheduler = [
-    _base_.param_scheduler[0],
-    dict(_base_.param_scheduler[1],
-         factor=(1 - _base_.warmup_iters / _base_.max_iters)**power),
-    dict(_base_.param_scheduler[2], power=power),
+    '../_base_/schedules/adamw-warmup-poly1_500it.py', 'mmseg::_base_/default_runtime.py'
 ]
