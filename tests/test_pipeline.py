@@ -13,6 +13,7 @@ from PIL import Image
 
 from conftest import REPO, lr_curve
 from semformer.apis import PipelineRunner, Stage
+from semformer.apis.pipeline import load_config
 from semformer.apis.adapt import dataset_options, key_options, num_classes_options
 from semformer.apis.chains import SYNTHETIC, synthetic_chain
 from semformer.datasets.synthetic import make_synthetic_voc
@@ -260,6 +261,22 @@ def test_a_shortened_training_ends_its_schedule_with_it():
     opts = runner._train_options(seg)
     assert 'train_cfg.max_iters=400' in opts and 'param_scheduler.0.end=400' in opts
     assert runner._train_options(stages['caae']) == []  # full length: nothing
+
+
+def test_a_seed_goes_to_every_training_and_into_the_fingerprints():
+    stages = {s.name: s for s in synthetic_chain(REPO)}
+    plain = PipelineRunner(list(stages.values()), '/tmp/unused', root=REPO)
+    seeded = PipelineRunner(list(stages.values()), '/tmp/unused', root=REPO, seed=1)
+    assert seeded._train_options(stages['caae']) == ['randomness.seed=1']
+    assert seeded._train_options(stages['cams']) == []  # a test stage: no seed
+    assert 'randomness.seed=1' not in plain._train_options(stages['caae'])
+    assert seeded.fingerprint(stages['caae']) != plain.fingerprint(stages['caae'])
+    seg = stages['seg']
+    seg.max_iters = 400
+    opts = seeded._train_options(seg)
+    assert opts[0] == 'randomness.seed=1' and 'train_cfg.max_iters=400' in opts
+    cfg = load_config(osp.join(REPO, seg.config), opts)
+    assert cfg.randomness.seed == 1
 
 
 @pytest.mark.parametrize('config', ['afa/afa_mit-b1_2xb2-20k_voc12aug-512x512.py',

@@ -42,6 +42,8 @@ def parse_args(argv=None):
                         help='skip DeepLabV3+ on the ground-truth masks')
     parser.add_argument('--max-iters', type=int,
                         help='shorten every training to this many iterations (smoke test)')
+    parser.add_argument('--seed', type=int,
+                        help="randomness.seed of every training (default: each config's)")
     return parser.parse_args(argv)
 
 
@@ -77,7 +79,8 @@ def main(argv=None):
         reference = (UPPER_BOUND_REFERENCE
                      if any(s.name == 'upper_bound' for s in stages) else None)
         runner = PipelineRunner(stages, osp.join(ROOT, work), root=ROOT, gpus=args.gpus,
-                                max_iters=args.max_iters, title=title, reference=reference)
+                                max_iters=args.max_iters, seed=args.seed,
+                                title=title, reference=reference)
         runner.run()
     except (DatasetCheckError, StageFailed, FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')

@@ -188,6 +188,8 @@ class PipelineRunner:
             ``tools/dist_train.sh`` / ``dist_test.sh``. Defaults to 1.
         max_iters (int, optional): shorten every training (smoke tests).
             Defaults to None.
+        seed (int, optional): ``randomness.seed`` of every training (a second
+            seed of the whole chain); None keeps each config's. Defaults to None.
         report (str): file stem of the report in ``work_dir``. Defaults to
             ``'results'``.
         title (str): the report's heading. Defaults to ``'WSSS pipeline'``.
@@ -208,6 +210,7 @@ class PipelineRunner:
                  root: Optional[str] = None,
                  gpus: int = 1,
                  max_iters: Optional[int] = None,
+                 seed: Optional[int] = None,
                  report: str = 'results',
                  title: str = 'WSSS pipeline',
                  reference: Optional[Tuple[str, str, str]] = None,
@@ -221,7 +224,7 @@ class PipelineRunner:
         self.work_dir = osp.abspath(work_dir)
         self.variables = dict(variables or {})
         self.root = root or REPO_ROOT
-        self.gpus, self.max_iters = gpus, max_iters
+        self.gpus, self.max_iters, self.seed = gpus, max_iters, seed
         self.report_stem, self.title = report, title
         self.reference = tuple(reference) if reference else None
         self.python, self.log = python, log
@@ -275,18 +278,23 @@ class PipelineRunner:
         return _digest(parts)
 
     def _train_options(self, stage: Stage) -> List[str]:
-        """Options of a shortened training: the iterations, validation and checkpoint
-        at the end, and every scheduler that ended with the config's schedule ends
-        with the new one (``end`` = max_iters, or max_iters + 1 for schedules that
-        are also stepped after the last iteration, as the warm-up + poly of AFA/ToCo),
-        and the warm-up's drop to the poly curve, a ``ConstantLR`` with factor
+        """Options the runner adds to a training: the runner's seed, if any; for a
+        shortened training, the iterations, validation and checkpoint at the end,
+        and every scheduler that ended with the config's schedule ends with the new
+        one (``end`` = max_iters, or max_iters + 1 for schedules that are also
+        stepped after the last iteration, as the warm-up + poly of AFA/ToCo), and the
+        warm-up's drop to the poly curve, a ``ConstantLR`` with factor
         ``(1 - W / T) ** power`` at the poly's begin W, is recomputed for the new T."""
-        max_iters = self.max_iters or stage.max_iters
-        if stage.kind != 'train' or not max_iters:
+        if stage.kind != 'train':
             return []
+        options = [] if self.seed is None else [f'randomness.seed={self.seed}']
+        max_iters = self.max_iters or stage.max_iters
+        if not max_iters:
+            return options
         cfg = load_config(self._path(stage.config))
-        options = [f'train_cfg.max_iters={max_iters}', f'train_cfg.val_interval={max_iters}',
-                   f'default_hooks.checkpoint.interval={max_iters}']
+        options += [f'train_cfg.max_iters={max_iters}',
+                    f'train_cfg.val_interval={max_iters}',
+                    f'default_hooks.checkpoint.interval={max_iters}']
         schedulers = cfg.get('param_scheduler') or []
         if isinstance(schedulers, dict):
             schedulers = [schedulers]
