@@ -150,3 +150,31 @@ def test_synthetic_deeplabv3plus_takes_the_stems_stride2_map():
     torch.testing.assert_close(feats[0], stride2)
     assert cfg.model.decode_head.c1_in_channels == 32
     assert cfg.model.decode_head.in_index == 1
+
+
+SEGMENTOR_CONFIGS = [c for c in CONFIGS if 'synthetic' in osp.basename(c) and any(
+    f'/configs/{d}/' in c for d in ('afa', 'cam', 'mctformer', 'semformer', 'toco'))
+    and 'caae' not in osp.basename(c)]
+
+
+@pytest.mark.parametrize('path', SEGMENTOR_CONFIGS, ids=lambda p: osp.relpath(p, REPO))
+def test_segmentors_run_through_mmseg_init_model_and_inference_model(path):
+    """mmseg.apis.init_model sets ``model.pretrained = None`` and ``train_cfg = None``
+    before building; every segmentor builds there and segments an image."""
+    import numpy as np
+    from mmseg.apis import inference_model, init_model
+    model = init_model(path, None, device='cpu')
+    image = np.random.RandomState(0).randint(0, 256, (64, 64, 3), dtype=np.uint8)
+    result = inference_model(model, image)
+    pred = result.pred_sem_seg.data
+    assert tuple(pred.shape) == (1, 64, 64)
+    assert 0 <= int(pred.min()) and int(pred.max()) < 7
+
+
+def test_a_pretrained_checkpoint_is_refused_with_the_way_to_load_it():
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, 'configs/toco/toco_vit-t8_1xb16-500_synthetic-64x64.py'))
+    init_default_scope('mmseg')
+    with pytest.raises(ValueError, match=r'ToCo does not take `pretrained`.*init_cfg'):
+        MODELS.build(dict(cfg.model, pretrained='x.pth'))

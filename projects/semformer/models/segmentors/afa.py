@@ -7,6 +7,7 @@ from mmseg.models.utils import nlc_to_nchw
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils import check_pretrained
 from .single_stage_wsss import (PAR_CFG, SingleStageWSSSegmentor, image_labels,
                                 label_relation, par_pseudo_labels, radius_mask,
                                 valid_masks)
@@ -133,7 +134,9 @@ class AFA(SingleStageWSSSegmentor):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None) -> None:
+        check_pretrained(pretrained, 'AFA')
         super().__init__(backbone, decode_head, cls_head, par, train_cfg, test_cfg,
                          data_preprocessor, init_cfg)
         self.aff_head = MODELS.build(aff_head)

@@ -6,6 +6,7 @@ from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from ..utils import check_pretrained
 
 DEFAULT_TEST_CFG = dict(
     scales=(0.5, 1.0, 1.5, 2.0), flip=True, keep_plain=False, bg_threshold=0.2,
@@ -52,7 +53,8 @@ class CAMSegmentor(BaseSegmentor):
                  train_cfg=None,
                  test_cfg=None,
                  data_preprocessor=None,
-                 init_cfg=None):
+                 init_cfg=None, pretrained=None):
+        check_pretrained(pretrained, 'CAMSegmentor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.decode_head = MODELS.build(decode_head)

@@ -3,6 +3,7 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 
 from .cam_segmentor import CAMSegmentor
+from ..utils import check_pretrained
 
 ATTENTION_TYPES = ('fused', 'patchcam', 'mct')
 
@@ -37,7 +38,8 @@ class MCTformer(CAMSegmentor):
     """
 
     def __init__(self, backbone, decode_head, train_cfg=None, test_cfg=None,
-                 data_preprocessor=None, init_cfg=None):
+                 data_preprocessor=None, init_cfg=None, pretrained=None):
+        check_pretrained(pretrained, 'MCTformer')
         backbone = dict(backbone)
         backbone.setdefault('final_norm', False)
         test_cfg = dict(dict(attn_layers=3, attention_type='fused', patch_attn_refine=True,

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from ..losses import pair_cosine, present_pairs
 from .cam_segmentor import CAMSegmentor
+from ..utils import check_pretrained
 
 CAAE_PREFIX = 'caae.'
 # applied to the keys of a stage-1 checkpoint, as mmengine's ``load_checkpoint``
@@ -105,6 +106,8 @@ class SemFormer(CAMSegmentor):
             defaults to True). Defaults to None.
         data_preprocessor (dict, optional): Defaults to None.
         init_cfg (dict, optional): Defaults to None.
+        pretrained (str, optional): must be None (mmseg's ``init_model`` sets it);
+            the backbone loads through its ``init_cfg``. Defaults to None.
     """
 
     def __init__(self,
@@ -117,7 +120,9 @@ class SemFormer(CAMSegmentor):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None):
+        check_pretrained(pretrained, 'SemFormer')
         super().__init__(backbone, decode_head, train_cfg, {'cra': True, **(test_cfg or {})},
                          data_preprocessor, init_cfg)
         self.cra = MODELS.build(cra) if cra is not None else None

@@ -14,6 +14,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
+from ..utils import check_pretrained
 
 DEFAULT_TEST_CFG = dict(
     scales=(1.0, ), flip=True, merge='max', with_cams=False,
@@ -164,6 +165,8 @@ class SingleStageWSSSegmentor(BaseSegmentor):
         data_preprocessor (dict | None): ``SegDataPreProcessor`` (mean, std
             needed to recover the RGB image for PAR).
         init_cfg (dict | None): Defaults to None.
+        pretrained (str | None): must be None (mmseg's ``init_model`` sets it);
+            the backbone loads through its ``init_cfg``. Defaults to None.
     """
     DEFAULT_TRAIN_CFG: dict = {}
 
@@ -175,7 +178,9 @@ class SingleStageWSSSegmentor(BaseSegmentor):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None) -> None:
+        check_pretrained(pretrained, 'SingleStageWSSSegmentor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)
         self.decode_head = MODELS.build(decode_head)

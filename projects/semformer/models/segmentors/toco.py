@@ -7,6 +7,7 @@ import torchvision.transforms.v2.functional as TF
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from ..utils import check_pretrained
 from .single_stage_wsss import (PAR_CFG, SingleStageWSSSegmentor, cams_to_label,
                                 image_labels, label_relation, par_pseudo_labels,
                                 valid_masks)
@@ -214,7 +215,9 @@ class ToCo(SingleStageWSSSegmentor):
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 init_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None) -> None:
+        check_pretrained(pretrained, 'ToCo')
         super().__init__(backbone, decode_head, cls_head, par, train_cfg, test_cfg,
                          data_preprocessor, init_cfg)
         if getattr(self.backbone, 'num_class_tokens', 0) != 1:
