@@ -12,8 +12,12 @@ and prints two tables:
 2. pseudo label -> the head's prediction, % of each label's pixels, with the pixel
    count of each label: where the head follows its labels and where it does not.
 
-AFA's affinity-propagated labels (used after ``aff_label_iter``) are not rebuilt:
-table 1 shows the PAR labels both methods start from.
+What differs from training: AFA's affinity-propagated labels (its head's labels
+after ``aff_label_iter``) are not rebuilt, table 1 shows the PAR labels both methods
+start from (AFA with ``model.train_cfg.aff_label_iter`` above its schedule trains on
+these only); the model runs in eval mode (BN running statistics, no drop path) on
+unaugmented images. Labels and predictions are made at the pipeline's image size and
+resized (nearest) to the ground truth's.
 
 The data are the config's ``val_dataloader`` with its split list replaced
 (``--split``); the dataset must have ground-truth masks for that split.
@@ -29,6 +33,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
@@ -54,9 +59,10 @@ def confusion(gt: np.ndarray, pred: np.ndarray, num_classes: int,
     gt, pred = np.asarray(gt).ravel().astype(np.int64), np.asarray(pred).ravel().astype(np.int64)
     keep = gt < num_classes
     gt, pred = gt[keep], pred[keep]
-    pred = np.where(pred == ignore_index, num_classes, pred)
-    if pred.size and (pred.min() < 0 or pred.max() > num_classes):
+    bad = (pred != ignore_index) & ((pred < 0) | (pred >= num_classes))
+    if bad.any():
         raise ValueError(f'predictions outside 0..{num_classes - 1} and {ignore_index}')
+    pred = np.where(pred == ignore_index, num_classes, pred)
     return np.bincount((num_classes + 1) * gt + pred,
                        minlength=num_classes * (num_classes + 1)).reshape(
                            num_classes, num_classes + 1)
@@ -93,7 +99,7 @@ def build_model(cfg: Config, checkpoint: str) -> SingleStageWSSSegmentor:
     if not isinstance(model, SingleStageWSSSegmentor):
         raise TypeError(f'{type(model).__name__} has no online pseudo labels: the tool '
                         'reads single-stage models (AFA, ToCo)')
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=True, logger='silent')
     return model.eval()
 
 
@@ -111,6 +117,31 @@ def build_loader(cfg: Config, split: str, batch_size: int):
 
 
 @torch.no_grad()
+def pseudo_labels(model: SingleStageWSSSegmentor, inputs: torch.Tensor, samples,
+                  train_cfg: Optional[dict] = None) -> torch.Tensor:
+    """(B, H, W) the PAR-refined online labels of a preprocessed batch, as the
+    methods' ``loss`` makes them (``ignore_index`` where neither)."""
+    cfg = dict(model.train_cfg, **(train_cfg or {}))
+    labels = image_labels(samples, inputs.device)
+    valid = valid_masks(samples, inputs.shape[-2:], inputs.device)
+    cams, _ = model.multi_scale_cams(inputs, cfg['cam_scales'])
+    return par_pseudo_labels(model.par, model.rgb_images(inputs),
+                             cams['cam'] * labels[:, 1:, None, None], labels, valid,
+                             cfg['high_thre'], cfg['low_thre'], cfg.get('ignore_index', 255))
+
+
+def to_gt(x: torch.Tensor, sample) -> np.ndarray:
+    """(H, W) map of a padded batch -> the image's part, resized (nearest) to the
+    ground truth's size."""
+    h, w = sample.img_shape[:2]
+    x = x[:h, :w]
+    gt_shape = tuple(sample.gt_sem_seg.data.shape[-2:])
+    if tuple(x.shape) != gt_shape:
+        x = F.interpolate(x[None, None].float(), gt_shape, mode='nearest')[0, 0].long()
+    return x.numpy()
+
+
+@torch.no_grad()
 def analyse(model: SingleStageWSSSegmentor, loader, num_images: int,
             train_cfg: Optional[dict] = None) -> Dict[str, np.ndarray]:
     """Accumulate the two confusions over up to ``num_images`` images."""
@@ -125,21 +156,15 @@ def analyse(model: SingleStageWSSSegmentor, loader, num_images: int,
         inputs, samples = data['inputs'], data['data_samples']
         if not all('gt_sem_seg' in s for s in samples):
             raise ValueError('the split has no ground-truth masks (gt_sem_seg)')
-        labels = image_labels(samples, inputs.device)
-        valid = valid_masks(samples, inputs.shape[-2:], inputs.device)
-        cams, _ = model.multi_scale_cams(inputs, cfg['cam_scales'])
-        pseudo = par_pseudo_labels(model.par, model.rgb_images(inputs),
-                                   cams['cam'] * labels[:, 1:, None, None], labels, valid,
-                                   cfg['high_thre'], cfg['low_thre'], ignore)
+        pseudo = pseudo_labels(model, inputs, samples, cfg)
         pred = model.encode_decode(inputs, [s.metainfo for s in samples]).argmax(1)
         for b, s in enumerate(samples):
             if seen == num_images:
                 break
-            gt = s.gt_sem_seg.data[0]
-            h, w = gt.shape
-            label_conf += confusion(gt.numpy(), pseudo[b, :h, :w].numpy(), K, ignore)
-            lab = pseudo[b, :h, :w]
-            head_conf += confusion(lab.numpy(), pred[b, :h, :w].numpy(), K, ignore)
+            gt = s.gt_sem_seg.data[0].numpy()
+            lab = to_gt(pseudo[b], s)
+            label_conf += confusion(gt, lab, K, ignore)
+            head_conf += confusion(lab, to_gt(pred[b], s), K, ignore)
             seen += 1
         if seen == num_images:
             break
@@ -153,6 +178,8 @@ def report(result: Dict[str, np.ndarray], classes: List[str]) -> str:
     head_rows = 100 * head / np.maximum(head.sum(1, keepdims=True), 1)
     iou = ', '.join(f'{c} {v:.1f}' for c, v in zip(classes, lab['IoU']))
     return '\n\n'.join([
+        'PAR labels as the methods make them online (not AFA\'s affinity-propagated '
+        'ones), model in eval mode, images not augmented.',
         f'{result["images"]} images; pseudo labels cover {lab["labelled"]:.1f} % of the '
         f'pixels; their IoU on those pixels: mean {lab["mIoU"]:.1f} ({iou})',
         'Ground truth -> pseudo label, % of each ground-truth class\'s pixels:\n\n'
@@ -169,7 +196,8 @@ def main(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('--split', default='train', help='a split with ground-truth masks')
     parser.add_argument('--num-images', type=int, default=200)
-    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--batch-size', type=int, default=1,
+                        help='above 1 only for images of one size (e.g. the synthetic world)')
     parser.add_argument('--out', help='write the confusions as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. model.train_cfg.high_thre=0.7')

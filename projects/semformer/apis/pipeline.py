@@ -189,7 +189,8 @@ class PipelineRunner:
         max_iters (int, optional): shorten every training (smoke tests).
             Defaults to None.
         seed (int, optional): ``randomness.seed`` of every training (a second
-            seed of the whole chain); None keeps each config's. Defaults to None.
+            seed of the whole chain), after the stage's own options, so it wins over
+            a seed among them; None keeps each config's. Defaults to None.
         report (str): file stem of the report in ``work_dir``. Defaults to
             ``'results'``.
         title (str): the report's heading. Defaults to ``'WSSS pipeline'``.

@@ -2,7 +2,6 @@ import torch
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
-from ..utils import check_pretrained
 
 
 @MODELS.register_module()
@@ -41,8 +40,7 @@ class PseudoLabelGenerator(BaseSegmentor):
 
     def __init__(self, refiners=(), bg_threshold=0.2, confident_bg_threshold=None,
                  combine='agree', ignore_index=255, data_preprocessor=None,
-                 init_cfg=None, pretrained=None):
-        check_pretrained(pretrained, 'PseudoLabelGenerator')
+                 init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if combine not in self.COMBINE:
             raise ValueError(f'combine must be one of {self.COMBINE}, not {combine!r}')
