@@ -6,6 +6,7 @@ from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
 from ..utils import check_pretrained
 
 DEFAULT_TEST_CFG = dict(
@@ -53,7 +54,8 @@ class CAMSegmentor(BaseSegmentor):
                  train_cfg=None,
                  test_cfg=None,
                  data_preprocessor=None,
-                 init_cfg=None, pretrained=None):
+                 init_cfg=None,
+                 pretrained=None):
         check_pretrained(pretrained, 'CAMSegmentor')
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.backbone = MODELS.build(backbone)

@@ -2,8 +2,8 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from .cam_segmentor import CAMSegmentor
 from ..utils import check_pretrained
+from .cam_segmentor import CAMSegmentor
 
 ATTENTION_TYPES = ('fused', 'patchcam', 'mct')
 

@@ -11,8 +11,8 @@ from mmseg.registry import MODELS
 from torch import Tensor, nn
 
 from ..losses import pair_cosine, present_pairs
-from .cam_segmentor import CAMSegmentor
 from ..utils import check_pretrained
+from .cam_segmentor import CAMSegmentor
 
 CAAE_PREFIX = 'caae.'
 # applied to the keys of a stage-1 checkpoint, as mmengine's ``load_checkpoint``

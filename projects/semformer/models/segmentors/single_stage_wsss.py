@@ -14,6 +14,7 @@ from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
+
 from ..utils import check_pretrained
 
 DEFAULT_TEST_CFG = dict(
