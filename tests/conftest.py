@@ -119,3 +119,14 @@ def lr_curve(param_scheduler, lr, iters):
         for s in schedulers:
             s.step()
     return lrs
+
+
+def load_tool(path, name=None):
+    """The module of a script under the repository (e.g. ``'tools/test.py'``), loaded
+    from its file: the tools are scripts, not a package."""
+    import importlib.util
+    name = name or osp.splitext(osp.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, osp.join(REPO, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from conftest import REPO
+from conftest import REPO, load_tool
 
 
 def test_benchmark_runs_every_method_through_every_stage(tmp_path):
@@ -63,11 +63,7 @@ def test_benchmark_runs_every_method_through_every_stage(tmp_path):
 def test_single_stage_methods_are_one_training_read_from_its_validation():
     """AFA/ToCo: one training stage (seeded, on the benchmark's data); its last
     validation gives the CAM mIoU and the segmentation head's final mIoU."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_quality', osp.join(REPO, 'tools/benchmark_quality.py'))
-    bq = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bq)
+    bq = load_tool('tools/benchmark_quality.py')
 
     class Builder:
         def options(self, config, opts):

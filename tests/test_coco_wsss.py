@@ -1,5 +1,4 @@
 """COCO 2014 in the WSSS protocol: labels, masks, class order, resume, dataset."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -10,7 +9,7 @@ from mmengine.config import Config
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, load_tool
 from semformer.datasets.coco_wsss import (COCO_CLASSES, coco_category_map,
                                           coco_classes, coco_labels, coco_mask,
                                           convert_coco_split)
@@ -101,11 +100,7 @@ def coco(tmp_path):
 
 
 def _load_tool():
-    path = osp.join(REPO, 'tools', 'dataset_converters', 'coco_wsss.py')
-    spec = importlib.util.spec_from_file_location('coco_wsss_tool', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/dataset_converters/coco_wsss.py', 'coco_wsss_tool')
 
 
 def test_class_order_follows_category_ids(coco):

@@ -1,5 +1,4 @@
 """tools/analysis/online_labels.py: what a single-stage model teaches its head."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -8,12 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, load_tool
 
-spec = importlib.util.spec_from_file_location(
-    'online_labels', osp.join(REPO, 'tools/analysis/online_labels.py'))
-tool = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(tool)
+tool = load_tool('tools/analysis/online_labels.py')
 AFA = osp.join(REPO, 'configs/afa/afa_vit-t8_1xb16-500_synthetic-64x64.py')
 
 

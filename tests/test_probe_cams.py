@@ -1,5 +1,4 @@
 """tools/analysis/probe_cams.py: linear-probe CAMs of a frozen backbone."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
@@ -8,13 +7,10 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO
+from conftest import REPO, load_tool
 from semformer.evaluation.metrics.cam_metric import CAMMetric
 
-spec = importlib.util.spec_from_file_location(
-    'probe_cams', osp.join(REPO, 'tools/analysis/probe_cams.py'))
-probe = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(probe)
+probe = load_tool('tools/analysis/probe_cams.py')
 CAM = osp.join(REPO, 'configs/cam/cam_vit-t8_1xb16-500_synthetic-64x64.py')
 
 

@@ -13,7 +13,7 @@ from mmseg.registry import MODELS, TRANSFORMS
 from mmseg.structures import SegDataSample
 from PIL import Image, ImageFilter
 
-from conftest import REPO
+from conftest import REPO, load_tool
 from semformer.models.segmentors.single_stage_wsss import label_relation, valid_masks
 from semformer.models.segmentors.toco import local_crops, roi_mask
 from semformer.models.losses.toco_losses import _DenseEnergy, bilateral_filter
@@ -640,12 +640,7 @@ def test_lr_schedule_is_the_authors_warm_up_then_poly(name, warmup_iters, warmup
 
 
 def test_timm_vit_converter_loads_into_the_backbone(tmp_path):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'timm_vit_to_mmpretrain',
-        osp.join(REPO, 'tools', 'model_converters', 'timm_vit_to_mmpretrain.py'))
-    converter = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(converter)
+    converter = load_tool('tools/model_converters/timm_vit_to_mmpretrain.py')
     C, F_, P = 8, 16, 16
     torch.manual_seed(0)
     timm = {'cls_token': torch.randn(1, 1, C), 'pos_embed': torch.randn(1, 1 + 4, C),

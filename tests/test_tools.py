@@ -14,7 +14,7 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO
+from conftest import REPO, load_tool
 
 CAAE = osp.join(REPO, 'configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py')
 FCN = osp.join(REPO, 'tests/data/tiny_fcn_synthetic.py')
@@ -182,12 +182,7 @@ def test_stage2_without_the_caae_checkpoint_is_a_clear_error(synthetic_root, tmp
 
 
 def _test_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location('semformer_test_tool',
-                                                  osp.join(REPO, 'tools/test.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/test.py', 'semformer_test_tool')
 
 
 def test_out_and_show_dir_work_or_refuse_for_every_config():
