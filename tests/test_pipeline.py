@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, lr_curve
+from conftest import REPO, load_tool, lr_curve
 from semformer.apis import PipelineRunner, Stage
 from semformer.apis.pipeline import load_config
 from semformer.apis.adapt import dataset_options, key_options, num_classes_options
@@ -214,6 +214,37 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
             assert after['status'] == ('done' if before['stage'] == 'dataset check'
                                        else 'reused'), after
         assert after['result'] == before['result']
+
+
+def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, monkeypatch,
+                                                                   capsys):
+    tool = load_tool('tools/run_pipeline.py')
+    voc = second_world(tmp_path / 'synthetic')  # a user's folder: no synthetic.json
+    monkeypatch.setattr(tool, 'SYNTHETIC_DATA_DIR', str(tmp_path / 'synthetic'))
+    stages, work, title = tool.build(tool.parse_args([]))
+    assert 'without synthetic.json: running the chain on it as a VOC-layout folder' in \
+        capsys.readouterr().out
+    assert work == 'work_dirs/pipeline' and title.endswith('(5 classes)')
+    stages = {s.name: s for s in stages}
+    assert stages['data'].kwargs['data_root'] == voc  # checked, not rewritten
+    caae = ' '.join(stages['caae'].options)
+    assert 'ImageLabelFolderDataset' in caae and 'num_classes=5' in caae
+    assert 'batch_size' not in caae  # one image size: the configs' batches
+    # the overlays load this run's CAAE, not the configs' default path
+    assert 'model.caae_checkpoint={caae.checkpoint}' in stages['overlays'].kwargs['cam'][2]
+
+    # one val image (and its mask) of another size: validation and test one by one
+    img_id = open(osp.join(voc, 'ImageSets/Segmentation/val.txt')).read().split()[0]
+    for sub, ext in (('JPEGImages', '.jpg'), ('SegmentationClass', '.png')):
+        path = osp.join(voc, sub, img_id + ext)
+        Image.open(path).resize((64, 48), Image.NEAREST).save(path)
+    stages, _, _ = tool.build(tool.parse_args(['--dataset', 'folder', '--data-root', voc]))
+    assert 'validation and test run one image a batch' in capsys.readouterr().out
+    stages = {s.name: s for s in stages}
+    assert 'val_dataloader.batch_size=1' in stages['caae'].options
+    assert 'test_dataloader.batch_size=1' in stages['cams'].options
+    assert not any(o.startswith('train_dataloader.batch_size')
+                   for s in stages.values() for o in s.options)
 
 
 def test_a_bad_folder_is_refused_before_any_training(tmp_path):

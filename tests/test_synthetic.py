@@ -1,10 +1,12 @@
 import hashlib
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import REPO
@@ -125,3 +127,35 @@ def test_silhouette_blend_draws_the_objects_in_black_and_white():
         SilhouetteBlend()(dict(img=img, img_path='a/b.jpg'))
     with pytest.raises(ValueError):
         SilhouetteBlend(alpha=(0.5, 1.5))
+
+
+def test_a_dataset_the_generator_did_not_write_is_never_removed(tmp_path):
+    from semformer.datasets.synthetic import ensure_synthetic_voc, other_dataset
+    voc = make_synthetic_voc(str(tmp_path), seed=3, num_train=4, num_val=2, size=32,
+                             progress=False, shapes=('heart', 'gear'))
+    # a synthetic world of other classes: named, and rewritten on request only
+    assert 'other classes (heart, gear)' in other_dataset(voc, SHAPE_CLASSES)
+    assert other_dataset(voc, ('background', 'heart', 'gear')) is None
+    assert other_dataset(str(tmp_path / 'none'), SHAPE_CLASSES) is None
+    os.remove(osp.join(voc, 'synthetic.json'))  # now a user's folder
+    assert 'without synthetic.json' in other_dataset(voc, SHAPE_CLASSES)
+    before = sorted(os.listdir(osp.join(voc, 'JPEGImages')))
+    with pytest.raises(FileExistsError, match='--dataset folder --data-root'):
+        ensure_synthetic_voc(str(tmp_path), seed=0, num_train=4, num_val=2, size=32,
+                             progress=False)
+    assert sorted(os.listdir(osp.join(voc, 'JPEGImages'))) == before
+
+
+def test_an_interrupted_world_is_rewritten(tmp_path):
+    from semformer.datasets.synthetic import ensure_synthetic_voc
+    voc = make_synthetic_voc(str(tmp_path), seed=3, num_train=4, num_val=2, size=32,
+                             progress=False)
+    marker = json.load(open(osp.join(voc, 'synthetic.json')))
+    assert 'complete' not in marker
+    with open(osp.join(voc, 'synthetic.json'), 'w') as f:  # as when stopped midway
+        json.dump(dict(marker, complete=False), f)
+    os.remove(osp.join(voc, 'ImageSets/Segmentation/val.txt'))
+    root, written = ensure_synthetic_voc(str(tmp_path), seed=3, num_train=4, num_val=2,
+                                         size=32, progress=False)
+    assert written and osp.isfile(osp.join(root, 'ImageSets/Segmentation/val.txt'))
+    assert json.load(open(osp.join(voc, 'synthetic.json'))) == marker

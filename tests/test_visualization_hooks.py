@@ -153,12 +153,14 @@ def tiny_caae(decoder=True):
     return model.eval()
 
 
-def image_dataset(n):
+def image_dataset(n, sizes=(S, )):
+    """n images, their sides cycling through ``sizes``."""
     torch.manual_seed(1)
     items = []
-    for _ in range(n):
-        s = SegDataSample(metainfo=dict(img_shape=(S, S), ori_shape=(S, S)))
-        items.append(dict(inputs=torch.randint(0, 255, (3, S, S), dtype=torch.uint8),
+    for i in range(n):
+        h = sizes[i % len(sizes)]
+        s = SegDataSample(metainfo=dict(img_shape=(h, S), ori_shape=(h, S)))
+        items.append(dict(inputs=torch.randint(0, 255, (3, h, S), dtype=torch.uint8),
                           data_samples=s))
     return items
 
@@ -177,6 +179,18 @@ def test_reconstructions_go_to_every_backend(tmp_path):
     assert np.abs(image[:S, :S].astype(int) - first.astype(int)).max() <= 1
     assert local_pngs(tmp_path, 'val_reconstructions_6.png')
     assert not osp.exists(osp.join(tmp_path, 'reconstructions'))
+
+
+def test_reconstructions_of_a_dataset_of_mixed_sizes_use_the_first_ones_size(tmp_path):
+    model = tiny_caae()
+    hook = HOOKS.build(dict(type='CAAEReconstructionHook', num_images=3))
+    dataset = image_dataset(8, sizes=(S, 2 * S))  # sizes S, 2S, S, 2S, ...
+    runner = fake_runner(tmp_path, dataset=dataset, model=model, iter=2)
+    hook.after_val_epoch(runner)
+    (_, image, _), = recorded(runner)
+    assert image.shape == (2 * S, 3 * S, 3)  # images 0, 2 and 4
+    third = dataset[4]['inputs'].permute(1, 2, 0).numpy()[..., ::-1]
+    assert np.abs(image[:S, 2 * S:].astype(int) - third.astype(int)).max() <= 1
 
 
 def test_no_reconstructions_without_decoder_or_off_the_main_process(tmp_path):

@@ -13,6 +13,7 @@ already written with the same settings is kept unless ``--force`` is given.
 """
 import argparse
 import os.path as osp
+import sys
 import time
 
 from semformer.datasets.synthetic import (CLUTTER, TEXTURES, WORLDS, contact_sheet,
@@ -47,12 +48,15 @@ def parse_args():
 def main():
     args = parse_args()
     t0 = time.time()
-    root, written = ensure_synthetic_voc(
-        args.out, force=args.force, seed=args.seed, num_train=args.num_train,
-        num_val=args.num_val, size=args.size, clutter=args.clutter, world=args.world,
-        min_objects=args.objects[0], max_objects=args.objects[1],
-        radius_range=tuple(args.radius), object_textures=tuple(args.textures),
-        shapes=args.shapes)
+    try:
+        root, written = ensure_synthetic_voc(
+            args.out, force=args.force, seed=args.seed, num_train=args.num_train,
+            num_val=args.num_val, size=args.size, clutter=args.clutter, world=args.world,
+            min_objects=args.objects[0], max_objects=args.objects[1],
+            radius_range=tuple(args.radius), object_textures=tuple(args.textures),
+            shapes=args.shapes)
+    except FileExistsError as e:
+        sys.exit(f'error: {e}')
     if not written:
         print(f'{root} already holds this synthetic set; --force rewrites it')
         return

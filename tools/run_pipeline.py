@@ -5,6 +5,10 @@ dataset with one command.
     python tools/run_pipeline.py
     # any VOC-layout folder with image-level labels (classes.txt or the XML names)
     python tools/run_pipeline.py --dataset folder --data-root data/my_set/VOC2012
+
+A dataset put in ``data/synthetic/VOC2012`` in place of the embedded world (no
+``synthetic.json``, or a synthetic world of other classes) is not overwritten: the
+main job runs the folder chain on it, and says so.
     # PASCAL VOC 2012 + SBD, the paper's chain, 8 GPUs
     python tools/run_pipeline.py --dataset voc --data-root data/VOCdevkit/VOC2012 --gpus 8
     # COCO 2014 (tools/dataset_converters/coco_wsss.py first)
@@ -20,12 +24,14 @@ import os.path as osp
 import sys
 
 from semformer.apis import PipelineRunner, StageFailed
-from semformer.apis.chains import (UPPER_BOUND_REFERENCE, coco_chain, folder_chain,
-                                   synthetic_chain, voc_chain)
+from semformer.apis.chains import (SYNTHETIC_DATA_DIR, UPPER_BOUND_REFERENCE, coco_chain,
+                                   folder_chain, synthetic_chain, voc_chain)
 from semformer.datasets.checks import DatasetCheckError
+from semformer.datasets.synthetic import other_dataset, world_classes
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_ROOTS = dict(voc='data/VOCdevkit/VOC2012', coco='data/coco2014')
+SMALL_CHAIN_SIZE = 64  # the image side the small chain's configs train at
 
 
 def parse_args(argv=None):
@@ -50,12 +56,21 @@ def parse_args(argv=None):
 def build(args):
     """(stages, work dir, report title) for the arguments."""
     upper = not args.no_upper_bound
+    data_root = args.data_root
     if args.dataset == 'synthetic':
-        stages = synthetic_chain(ROOT, num_train=args.num_train, num_val=args.num_val,
-                                 upper_bound=upper)
         work = args.work_dir or 'work_dirs/pipeline'
-        return stages, work, 'WSSS pipeline, synthetic world'
-    data_root = args.data_root or DEFAULT_ROOTS.get(args.dataset)
+        voc_root = osp.join(ROOT, SYNTHETIC_DATA_DIR, 'VOC2012')
+        other = other_dataset(voc_root, world_classes('wsss'))
+        if other is None:
+            stages = synthetic_chain(ROOT, num_train=args.num_train,
+                                     num_val=args.num_val, upper_bound=upper)
+            return stages, work, 'WSSS pipeline, synthetic world'
+        print(f'{other}: running the chain on it as a VOC-layout folder (as '
+              f'--dataset folder --data-root {voc_root}); move it away to get the '
+              'embedded world back', flush=True)
+        data_root = voc_root
+        args = argparse.Namespace(**{**vars(args), 'dataset': 'folder', 'work_dir': work})
+    data_root = data_root or DEFAULT_ROOTS.get(args.dataset)
     if not data_root:
         sys.exit('--dataset folder needs --data-root (a VOC-layout folder)')
     if not osp.isdir(data_root):
@@ -63,10 +78,23 @@ def build(args):
     data_root = osp.abspath(data_root)
     work = args.work_dir or f'work_dirs/pipeline_{args.dataset}'
     if args.dataset == 'folder':
-        from semformer.datasets.image_label_folder import resolve_classes, split_file_path
+        from semformer.datasets.image_label_folder import (image_sizes, resolve_classes,
+                                                           split_file_path)
         splits = [split_file_path(data_root, s) for s in ('train', 'val')]
         classes, _ = resolve_classes(data_root, splits)
-        stages = folder_chain(ROOT, data_root, len(classes), upper_bound=upper)
+        sizes = image_sizes(data_root, splits)
+        if len(sizes) > 1:
+            print(f'images of {len(sizes)} sizes (e.g. {sizes[0][0]}x{sizes[0][1]}, '
+                  f'{sizes[-1][0]}x{sizes[-1][1]}): validation and test run one image '
+                  'a batch', flush=True)
+        if any(max(s) > 2 * SMALL_CHAIN_SIZE or max(s) < SMALL_CHAIN_SIZE // 2
+               for s in sizes):
+            print(f'note: the small chain trains on {SMALL_CHAIN_SIZE} px crops of '
+                  f'images rescaled to about {SMALL_CHAIN_SIZE} px and tests at each '
+                  "image's own size; its settings (schedules, refinement kernels) are "
+                  f'set for images near {SMALL_CHAIN_SIZE} px', flush=True)
+        stages = folder_chain(ROOT, data_root, len(classes), upper_bound=upper,
+                              eval_batch_size=1 if len(sizes) > 1 else None)
         return stages, work, f'WSSS pipeline, {data_root} ({len(classes)} classes)'
     chain = voc_chain if args.dataset == 'voc' else coco_chain
     return chain(ROOT, data_root), work, f'WSSS pipeline, {args.dataset} ({data_root})'

@@ -176,7 +176,8 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
         'overlays', 'overlays of val images', 'call', func=draw_overlays,
         kwargs=dict(
             root=b.root, cam=[c['semformer'], '{semformer.checkpoint}',
-                              b.options(c['semformer'])],
+                              b.options(c['semformer'],
+                                        ['model.caae_checkpoint={caae.checkpoint}'])],
             labels=[[c[r], b.options(c[r], threshold + (
                 ['model.refiners.0.checkpoint={affinity.checkpoint}']
                 if r.startswith('rw') else []))] for r in labels],
@@ -265,7 +266,11 @@ def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1, **kwargs)
                 num_images=summary['num_images'], num_masks=summary['num_masks'])
 
 
-def synthetic_chain(root: str, data_dir: str = 'data/synthetic', num_train: int = 2000,
+#: where the main job writes the embedded world (its ``VOC2012`` folder)
+SYNTHETIC_DATA_DIR = 'data/synthetic'
+
+
+def synthetic_chain(root: str, data_dir: str = SYNTHETIC_DATA_DIR, num_train: int = 2000,
                     num_val: int = 300, upper_bound: bool = True) -> List[Stage]:
     """The main job: the embedded synthetic world and the small ViT chain."""
     data_dir = osp.join(root, data_dir)
@@ -277,12 +282,30 @@ def synthetic_chain(root: str, data_dir: str = 'data/synthetic', num_train: int 
 
 
 def folder_chain(root: str, data_root: str, num_classes: int,
-                 upper_bound: bool = True) -> List[Stage]:
-    """The small ViT chain on a user's VOC-layout folder with ``num_classes``
-    classes (background included)."""
-    b = ChainBuilder(root, lambda config: dataset_options(
-        b.cfg(config), data_root, dataset_type='ImageLabelFolderDataset',
-        num_classes=num_classes))
+                 upper_bound: bool = True,
+                 eval_batch_size: Optional[int] = None) -> List[Stage]:
+    """The small ViT chain on a user's VOC-layout folder.
+
+    Args:
+        root (str): the repository root.
+        data_root (str): the folder.
+        num_classes (int): K, background included.
+        upper_bound (bool): add DeepLabV3+ on the ground-truth masks. Defaults to
+            True.
+        eval_batch_size (int, optional): batch size of every validation and test
+            loader (1 for images of different sizes: the data preprocessor stacks
+            a test batch without padding). Defaults to None (the configs').
+    """
+    def options(config: str) -> List[str]:
+        cfg = b.cfg(config)
+        opts = dataset_options(cfg, data_root, dataset_type='ImageLabelFolderDataset',
+                               num_classes=num_classes)
+        if eval_batch_size:
+            opts += key_options(cfg, 'batch_size', eval_batch_size,
+                                under=('val_dataloader', 'test_dataloader'))
+        return opts
+
+    b = ChainBuilder(root, options)
     batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
     return semformer_small_chain(b, data_stage=dataset_check_stage(data_root, batch),
                                  upper_bound=upper_bound)

@@ -68,6 +68,36 @@ def read_split_ids(path: str) -> List[str]:
     return [line.split()[0] for line in list_from_file(path) if line.split()]
 
 
+def image_sizes(data_root: str, split_files: Sequence[str], img_dir: str = 'JPEGImages',
+                img_suffix: str = '.jpg') -> List[Tuple[int, int]]:
+    """The distinct (width, height) of the images the split files list, read from
+    the file headers; unreadable or missing images are left out (the dataset
+    check names them).
+
+    Args:
+        data_root (str): the dataset root.
+        split_files (Sequence[str]): split file paths.
+        img_dir (str): image folder under ``data_root``. Defaults to
+            ``'JPEGImages'``.
+        img_suffix (str): Defaults to ``'.jpg'``.
+
+    Returns:
+        list[tuple[int, int]]: sorted distinct sizes.
+    """
+    from PIL import Image
+    sizes = set()
+    for split_file in split_files:
+        if not osp.isfile(split_file):
+            continue
+        for img_id in read_split_ids(split_file):
+            try:
+                with Image.open(osp.join(data_root, img_dir, img_id + img_suffix)) as img:
+                    sizes.add(img.size)
+            except OSError:
+                continue
+    return sorted(sizes)
+
+
 def read_classes_file(path: str) -> Tuple[str, ...]:
     """Class names from a ``classes.txt``: one name a line, background first.
 

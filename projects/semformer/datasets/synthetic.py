@@ -10,6 +10,7 @@ import os
 import os.path as osp
 import shutil
 import xml.etree.ElementTree as ET
+from typing import Optional, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -196,6 +197,13 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
     for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
                 'ImageSets/Segmentation'):
         os.makedirs(osp.join(root, sub), exist_ok=True)
+    settings = synthetic_settings(seed, num_train, num_val, size, clutter, world,
+                                  min_objects, max_objects, radius_range, object_textures,
+                                  shapes)
+    # marks the tree as the generator's from the start: an interrupted one is
+    # rewritten by ensure_synthetic_voc (the complete marker is written last)
+    with open(osp.join(root, 'synthetic.json'), 'w') as f:
+        json.dump(dict(settings, complete=False), f, indent=1)
     labels = {}
     jobs = [('train', 0, num_train), ('val', 1, num_val)]
     bar = tqdm(total=num_train + num_val, desc='synthetic images', disable=not progress)
@@ -223,9 +231,7 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
     with open(osp.join(root, 'classes.txt'), 'w') as f:
         f.write('\n'.join(classes) + '\n')
     with open(osp.join(root, 'synthetic.json'), 'w') as f:
-        json.dump(synthetic_settings(seed, num_train, num_val, size, clutter, world,
-                                     min_objects, max_objects, radius_range,
-                                     object_textures, shapes), f, indent=1)
+        json.dump(settings, f, indent=1)
     return root
 
 
@@ -255,7 +261,8 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
     """:func:`make_synthetic_voc` unless ``out_dir`` already holds that set.
 
     The set is identified by its ``synthetic.json``; a set made with other
-    arguments is removed first.
+    arguments is removed first. A ``VOC2012`` folder without ``synthetic.json``
+    (a dataset this function did not write) is never removed.
 
     Args:
         out_dir (str): parent of ``VOC2012``.
@@ -265,8 +272,17 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
 
     Returns:
         tuple[str, bool]: the ``VOC2012`` directory and whether it was written.
+
+    Raises:
+        FileExistsError: ``out_dir/VOC2012`` exists without ``synthetic.json``.
     """
     root = osp.join(out_dir, 'VOC2012')
+    if osp.isdir(root) and os.listdir(root) and not osp.isfile(
+            osp.join(root, 'synthetic.json')):
+        raise FileExistsError(
+            f'{root} holds a dataset that make_synthetic_voc did not write (no '
+            'synthetic.json); it is left as is. To run the WSSS chain on it: '
+            f'python tools/run_pipeline.py --dataset folder --data-root {root}')
     names = ('seed', 'num_train', 'num_val', 'size', 'clutter', 'world', 'min_objects',
              'max_objects', 'radius_range', 'object_textures', 'shapes')
     settings = synthetic_settings(**{k: v for k, v in kwargs.items() if k in names})
@@ -279,6 +295,26 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
         shutil.rmtree(root)
     make_synthetic_voc(out_dir, progress=progress, **kwargs)
     return root, True
+
+
+def other_dataset(voc_root: str, classes: Sequence[str]) -> Optional[str]:
+    """Why ``voc_root`` holds a dataset other than a synthetic world of ``classes``
+    (one :func:`ensure_synthetic_voc` would rewrite), or None.
+
+    None when ``voc_root`` is missing or empty, or holds a set written by
+    :func:`make_synthetic_voc` with these classes (whatever its other settings).
+    """
+    if not osp.isdir(voc_root) or not os.listdir(voc_root):
+        return None
+    marker = osp.join(voc_root, 'synthetic.json')
+    if not osp.isfile(marker):
+        return f'{voc_root} holds a dataset without synthetic.json'
+    with open(marker) as f:
+        found = json.load(f).get('classes')
+    if found != list(classes):
+        return (f'{voc_root} holds a synthetic world of other classes '
+                f'({", ".join(found[1:] if found else [])})')
+    return None
 
 
 def contact_sheet(voc_root, path, num=12, cols=6, scale=2):

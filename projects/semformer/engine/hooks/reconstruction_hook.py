@@ -16,7 +16,7 @@ class CAAEReconstructionHook(Hook):
     """After each validation, draw input / reconstruction pairs of the CAAE with
     the runner's visualizer.
 
-    The first ``num_images`` validation images (top row) and their
+    The first ``num_images`` validation images of the first one's size (top row) and their
     reconstructions (bottom row), one (2 H, n W, 3) RGB image, go to
     ``runner.visualizer.add_image('val_reconstructions', image, runner.iter)``,
     hence to every vis backend of the config (``LocalVisBackend``:
@@ -35,8 +35,14 @@ class CAAEReconstructionHook(Hook):
         if runner.rank != 0 or not getattr(model, 'with_decoder', False):
             return
         dataset = runner.val_dataloader.dataset
-        batch = pseudo_collate(
-            [dataset[i] for i in range(min(self.num_images, len(dataset)))])
+        samples = []  # one batch: images of one size (a dataset may mix sizes)
+        for i in range(min(4 * self.num_images, len(dataset))):
+            sample = dataset[i]
+            if not samples or sample['inputs'].shape == samples[0]['inputs'].shape:
+                samples.append(sample)
+            if len(samples) == self.num_images:
+                break
+        batch = pseudo_collate(samples)
         with torch.no_grad():
             inputs = model.data_preprocessor(batch, False)['inputs']
             tokens, hw = model.primary_tokens(inputs)
