@@ -5,7 +5,7 @@
 # convolutional stem down to patch 8: 8 x 8 tokens on 64 x 64 images. The shipped
 # backbone comes from vit-t8_1xb32-12k-silhouette_synthetic-pretrain-large-64x64.py
 # then vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64.py and its repeats,
-# steps 3 to 5 (docs/en/synthetic_world.md).
+# steps 3 to 6 (docs/en/synthetic_world.md).
 #   python tools/make_synthetic_voc.py --out data/synthetic_pretrain_single \
 #       --world pretrain --seed 1000 --objects 1 1 --num-train 40000 --num-val 1000 \
 #       --size 64 --clutter medium
