@@ -224,7 +224,8 @@ def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, mon
     stages, work, title = tool.build(tool.parse_args([]))
     assert 'without synthetic.json: running the chain on it as a VOC-layout folder' in \
         capsys.readouterr().out
-    assert work == 'work_dirs/pipeline' and title.endswith('(5 classes)')
+    # the folder chain's own work dir: the embedded world's run is kept
+    assert work == 'work_dirs/pipeline_folder' and title.endswith('(5 classes)')
     stages = {s.name: s for s in stages}
     assert stages['data'].kwargs['data_root'] == voc  # checked, not rewritten
     caae = ' '.join(stages['caae'].options)
@@ -243,6 +244,7 @@ def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, mon
     stages = {s.name: s for s in stages}
     assert 'val_dataloader.batch_size=1' in stages['caae'].options
     assert 'test_dataloader.batch_size=1' in stages['cams'].options
+    assert 'test_dataloader.batch_size=1' in stages['seg_tta'].options
     assert not any(o.startswith('train_dataloader.batch_size')
                    for s in stages.values() for o in s.options)
 

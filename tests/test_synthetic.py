@@ -140,22 +140,41 @@ def test_a_dataset_the_generator_did_not_write_is_never_removed(tmp_path):
     os.remove(osp.join(voc, 'synthetic.json'))  # now a user's folder
     assert 'without synthetic.json' in other_dataset(voc, SHAPE_CLASSES)
     before = sorted(os.listdir(osp.join(voc, 'JPEGImages')))
-    with pytest.raises(FileExistsError, match='--dataset folder --data-root'):
-        ensure_synthetic_voc(str(tmp_path), seed=0, num_train=4, num_val=2, size=32,
-                             progress=False)
+    for force in (False, True):
+        with pytest.raises(FileExistsError, match='--dataset folder --data-root'):
+            ensure_synthetic_voc(str(tmp_path), seed=0, num_train=4, num_val=2, size=32,
+                                 progress=False, force=force)
     assert sorted(os.listdir(osp.join(voc, 'JPEGImages'))) == before
 
 
-def test_an_interrupted_world_is_rewritten(tmp_path):
-    from semformer.datasets.synthetic import ensure_synthetic_voc
-    voc = make_synthetic_voc(str(tmp_path), seed=3, num_train=4, num_val=2, size=32,
-                             progress=False)
-    marker = json.load(open(osp.join(voc, 'synthetic.json')))
-    assert 'complete' not in marker
-    with open(osp.join(voc, 'synthetic.json'), 'w') as f:  # as when stopped midway
-        json.dump(dict(marker, complete=False), f)
-    os.remove(osp.join(voc, 'ImageSets/Segmentation/val.txt'))
-    root, written = ensure_synthetic_voc(str(tmp_path), seed=3, num_train=4, num_val=2,
-                                         size=32, progress=False)
-    assert written and osp.isfile(osp.join(root, 'ImageSets/Segmentation/val.txt'))
-    assert json.load(open(osp.join(voc, 'synthetic.json'))) == marker
+def test_an_interrupted_world_is_rewritten(tmp_path, monkeypatch):
+    from semformer.datasets import synthetic
+    real, calls = synthetic.render_sample, []
+
+    def stop_at_the_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(synthetic, 'render_sample', stop_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        synthetic.ensure_synthetic_voc(str(tmp_path), seed=3, num_train=4, num_val=2,
+                                       size=32, progress=False, shapes=('heart', 'gear'))
+    voc = str(tmp_path / 'VOC2012')
+    assert synthetic.read_marker(voc)['complete'] is False
+    assert len(os.listdir(osp.join(voc, 'JPEGImages'))) == 2
+    # not another dataset (whatever its classes): the main job may rewrite it
+    assert synthetic.other_dataset(voc, SHAPE_CLASSES) is None
+    monkeypatch.setattr(synthetic, 'render_sample', real)
+    root, written = synthetic.ensure_synthetic_voc(str(tmp_path), seed=3, num_train=4,
+                                                   num_val=2, size=32, progress=False)
+    assert written and len(os.listdir(osp.join(root, 'JPEGImages'))) == 6
+    marker = synthetic.read_marker(root)
+    assert 'complete' not in marker and marker['classes'] == list(SHAPE_CLASSES)
+    # a marker cut short counts as an interrupted tree as well
+    with open(osp.join(root, 'synthetic.json'), 'w') as f:
+        f.write('{"seed": 3, "num_')
+    assert synthetic.other_dataset(root, ('background', 'heart')) is None
+    assert synthetic.ensure_synthetic_voc(str(tmp_path), seed=3, num_train=4, num_val=2,
+                                          size=32, progress=False)[1]

@@ -5,10 +5,6 @@ dataset with one command.
     python tools/run_pipeline.py
     # any VOC-layout folder with image-level labels (classes.txt or the XML names)
     python tools/run_pipeline.py --dataset folder --data-root data/my_set/VOC2012
-
-A dataset put in ``data/synthetic/VOC2012`` in place of the embedded world (no
-``synthetic.json``, or a synthetic world of other classes) is not overwritten: the
-main job runs the folder chain on it, and says so.
     # PASCAL VOC 2012 + SBD, the paper's chain, 8 GPUs
     python tools/run_pipeline.py --dataset voc --data-root data/VOCdevkit/VOC2012 --gpus 8
     # COCO 2014 (tools/dataset_converters/coco_wsss.py first)
@@ -18,6 +14,11 @@ Every stage prints ``[stage k/N]`` and runs in ``<work-dir>/<stage>/``; a stage 
 reused when its config, options and inputs are unchanged, resumed when it was
 interrupted, rerun otherwise (see ``semformer.apis.pipeline``). The report,
 ``<work-dir>/results.md`` and ``.json``, is rewritten after every stage.
+
+A dataset put in ``data/synthetic/VOC2012`` in place of the embedded world (no
+``synthetic.json``, or a synthetic world of other classes) is not overwritten: the
+main job runs the folder chain on it, as ``--dataset folder --data-root`` that folder
+would (same default work dir, ``work_dirs/pipeline_folder``), and says so.
 """
 import argparse
 import os.path as osp
@@ -39,7 +40,8 @@ def parse_args(argv=None):
     parser.add_argument('--dataset', choices=['synthetic', 'folder', 'voc', 'coco'],
                         default='synthetic')
     parser.add_argument('--data-root', help='the dataset (for folder, voc, coco)')
-    parser.add_argument('--work-dir', help='defaults to work_dirs/pipeline_<dataset>')
+    parser.add_argument('--work-dir', help='defaults to work_dirs/pipeline (synthetic) '
+                        'or work_dirs/pipeline_<dataset>')
     parser.add_argument('--gpus', type=int, default=1,
                         help='processes per training/test (tools/dist_*.sh above 1)')
     parser.add_argument('--num-train', type=int, default=2000, help='synthetic only')
@@ -54,22 +56,30 @@ def parse_args(argv=None):
 
 
 def build(args):
-    """(stages, work dir, report title) for the arguments."""
+    """(stages, work dir, report title) for the arguments.
+
+    ``synthetic`` becomes ``folder`` on ``data/synthetic/VOC2012`` when that folder
+    holds another dataset (printed). A ``folder`` dataset with images of several
+    sizes gets batch-1 validation and test (printed), one with images far from the
+    small chain's 64 px a note.
+    """
     upper = not args.no_upper_bound
     data_root = args.data_root
     if args.dataset == 'synthetic':
-        work = args.work_dir or 'work_dirs/pipeline'
         voc_root = osp.join(ROOT, SYNTHETIC_DATA_DIR, 'VOC2012')
         other = other_dataset(voc_root, world_classes('wsss'))
         if other is None:
-            stages = synthetic_chain(ROOT, num_train=args.num_train,
-                                     num_val=args.num_val, upper_bound=upper)
-            return stages, work, 'WSSS pipeline, synthetic world'
-        print(f'{other}: running the chain on it as a VOC-layout folder (as '
-              f'--dataset folder --data-root {voc_root}); move it away to get the '
-              'embedded world back', flush=True)
+            stages = synthetic_chain(ROOT, data_dir=SYNTHETIC_DATA_DIR,
+                                     num_train=args.num_train, num_val=args.num_val,
+                                     upper_bound=upper)
+            return stages, args.work_dir or 'work_dirs/pipeline', \
+                'WSSS pipeline, synthetic world'
+        print(f'{other}: running the chain on it as a VOC-layout folder, as '
+              f'--dataset folder --data-root {voc_root} would (results in '
+              f'{args.work_dir or "work_dirs/pipeline_folder"}); move it away to get '
+              'the embedded world back', flush=True)
         data_root = voc_root
-        args = argparse.Namespace(**{**vars(args), 'dataset': 'folder', 'work_dir': work})
+        args = argparse.Namespace(**{**vars(args), 'dataset': 'folder'})
     data_root = data_root or DEFAULT_ROOTS.get(args.dataset)
     if not data_root:
         sys.exit('--dataset folder needs --data-root (a VOC-layout folder)')

@@ -79,7 +79,7 @@ def image_sizes(data_root: str, split_files: Sequence[str], img_dir: str = 'JPEG
         split_files (Sequence[str]): split file paths.
         img_dir (str): image folder under ``data_root``. Defaults to
             ``'JPEGImages'``.
-        img_suffix (str): Defaults to ``'.jpg'``.
+        img_suffix (str): the images' file suffix. Defaults to ``'.jpg'``.
 
     Returns:
         list[tuple[int, int]]: sorted distinct sizes.
@@ -93,7 +93,7 @@ def image_sizes(data_root: str, split_files: Sequence[str], img_dir: str = 'JPEG
             try:
                 with Image.open(osp.join(data_root, img_dir, img_id + img_suffix)) as img:
                     sizes.add(img.size)
-            except OSError:
+            except (OSError, Image.DecompressionBombError):
                 continue
     return sorted(sizes)
 

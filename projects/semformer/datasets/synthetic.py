@@ -15,10 +15,13 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..utils.atomic import write_text_atomic
 from ..utils.result_files import palette_png, voc_palette  # noqa: F401
 from .label_files import write_label_file
 from .shapes import PRETRAIN_SHAPES, SHAPE_LIBRARY, WSSS_SHAPES, shape_mask
 
+#: the file that marks a tree written by make_synthetic_voc (its settings)
+MARKER = 'synthetic.json'
 SHAPE_CLASSES = ('background', ) + WSSS_SHAPES
 PRETRAIN_CLASSES = ('background', ) + PRETRAIN_SHAPES
 IGNORE_INDEX = 255
@@ -194,16 +197,18 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
 
     classes = world_classes(world, shapes)
     root = osp.join(out_dir, 'VOC2012')
-    for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
-                'ImageSets/Segmentation'):
-        os.makedirs(osp.join(root, sub), exist_ok=True)
     settings = synthetic_settings(seed, num_train, num_val, size, clutter, world,
                                   min_objects, max_objects, radius_range, object_textures,
                                   shapes)
-    # marks the tree as the generator's from the start: an interrupted one is
-    # rewritten by ensure_synthetic_voc (the complete marker is written last)
-    with open(osp.join(root, 'synthetic.json'), 'w') as f:
-        json.dump(dict(settings, complete=False), f, indent=1)
+    # marks the tree as the generator's before anything else is written, so an
+    # interrupted one is rewritten by ensure_synthetic_voc (the final marker, without
+    # 'complete', is written last)
+    os.makedirs(root, exist_ok=True)
+    write_text_atomic(osp.join(root, MARKER),
+                      json.dumps(dict(settings, complete=False), indent=1))
+    for sub in ('JPEGImages', 'SegmentationClass', 'Annotations',
+                'ImageSets/Segmentation'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
     labels = {}
     jobs = [('train', 0, num_train), ('val', 1, num_val)]
     bar = tqdm(total=num_train + num_val, desc='synthetic images', disable=not progress)
@@ -230,8 +235,7 @@ def make_synthetic_voc(out_dir, seed=0, num_train=2000, num_val=300, size=64,
     write_label_file(osp.join(root, 'cls_labels.json'), classes, labels)
     with open(osp.join(root, 'classes.txt'), 'w') as f:
         f.write('\n'.join(classes) + '\n')
-    with open(osp.join(root, 'synthetic.json'), 'w') as f:
-        json.dump(settings, f, indent=1)
+    write_text_atomic(osp.join(root, MARKER), json.dumps(settings, indent=1))
     return root
 
 
@@ -261,12 +265,14 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
     """:func:`make_synthetic_voc` unless ``out_dir`` already holds that set.
 
     The set is identified by its ``synthetic.json``; a set made with other
-    arguments is removed first. A ``VOC2012`` folder without ``synthetic.json``
-    (a dataset this function did not write) is never removed.
+    arguments, or an interrupted one, is removed first. A non-empty ``VOC2012``
+    folder without ``synthetic.json`` (a dataset this function did not write) is
+    never removed, not even with ``force``.
 
     Args:
         out_dir (str): parent of ``VOC2012``.
-        force (bool): rewrite even an identical set. Defaults to False.
+        force (bool): rewrite even an identical set (one this function wrote).
+            Defaults to False.
         progress (bool): show a progress bar. Defaults to True.
         **kwargs: the arguments of :func:`make_synthetic_voc`.
 
@@ -277,8 +283,7 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
         FileExistsError: ``out_dir/VOC2012`` exists without ``synthetic.json``.
     """
     root = osp.join(out_dir, 'VOC2012')
-    if osp.isdir(root) and os.listdir(root) and not osp.isfile(
-            osp.join(root, 'synthetic.json')):
+    if osp.isdir(root) and os.listdir(root) and not osp.isfile(osp.join(root, MARKER)):
         raise FileExistsError(
             f'{root} holds a dataset that make_synthetic_voc did not write (no '
             'synthetic.json); it is left as is. To run the WSSS chain on it: '
@@ -286,31 +291,48 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
     names = ('seed', 'num_train', 'num_val', 'size', 'clutter', 'world', 'min_objects',
              'max_objects', 'radius_range', 'object_textures', 'shapes')
     settings = synthetic_settings(**{k: v for k, v in kwargs.items() if k in names})
-    marker = osp.join(root, 'synthetic.json')
-    if not force and osp.isfile(marker):
-        with open(marker) as f:
-            if json.load(f) == json.loads(json.dumps(settings)):
-                return root, False
+    if not force and read_marker(root) == json.loads(json.dumps(settings)):
+        return root, False
     if osp.isdir(root):
         shutil.rmtree(root)
     make_synthetic_voc(out_dir, progress=progress, **kwargs)
     return root, True
 
 
-def other_dataset(voc_root: str, classes: Sequence[str]) -> Optional[str]:
-    """Why ``voc_root`` holds a dataset other than a synthetic world of ``classes``
-    (one :func:`ensure_synthetic_voc` would rewrite), or None.
+def read_marker(voc_root: str) -> Optional[dict]:
+    """The settings in ``voc_root/synthetic.json``; None without that file, and
+    ``{'complete': False}`` for an unreadable one (a tree whose writing stopped)."""
+    path = osp.join(voc_root, MARKER)
+    if not osp.isfile(path):
+        return None
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except ValueError:
+        return dict(complete=False)
 
-    None when ``voc_root`` is missing or empty, or holds a set written by
-    :func:`make_synthetic_voc` with these classes (whatever its other settings).
+
+def other_dataset(voc_root: str, classes: Sequence[str]) -> Optional[str]:
+    """Why ``voc_root`` holds a dataset other than a synthetic world of ``classes``.
+
+    Args:
+        voc_root (str): a ``VOC2012`` folder.
+        classes (Sequence[str]): the world's class names, background first.
+
+    Returns:
+        str | None: the reason, or None when ``voc_root`` is missing or empty, or
+        holds a set written by :func:`make_synthetic_voc` with these classes
+        (whatever its other settings) or one whose writing stopped: the sets
+        :func:`ensure_synthetic_voc` may rewrite.
     """
     if not osp.isdir(voc_root) or not os.listdir(voc_root):
         return None
-    marker = osp.join(voc_root, 'synthetic.json')
-    if not osp.isfile(marker):
-        return f'{voc_root} holds a dataset without synthetic.json'
-    with open(marker) as f:
-        found = json.load(f).get('classes')
+    marker = read_marker(voc_root)
+    if marker is None:
+        return f'{voc_root} holds a dataset without {MARKER}'
+    if marker.get('complete', True) is False:
+        return None
+    found = marker.get('classes')
     if found != list(classes):
         return (f'{voc_root} holds a synthetic world of other classes '
                 f'({", ".join(found[1:] if found else [])})')

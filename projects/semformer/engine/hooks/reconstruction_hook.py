@@ -16,7 +16,8 @@ class CAAEReconstructionHook(Hook):
     """After each validation, draw input / reconstruction pairs of the CAAE with
     the runner's visualizer.
 
-    The first ``num_images`` validation images of the first one's size (top row) and their
+    The first ``num_images`` validation images of the first one's size (among the
+    first ``4 * num_images``; a dataset may mix sizes) (top row) and their
     reconstructions (bottom row), one (2 H, n W, 3) RGB image, go to
     ``runner.visualizer.add_image('val_reconstructions', image, runner.iter)``,
     hence to every vis backend of the config (``LocalVisBackend``:
