@@ -41,8 +41,9 @@ def parse_args():
     parser.add_argument('--shapes', nargs='+', metavar='NAME',
                         help='foreground classes from the shape library instead of '
                         "--world's (e.g. a second world with other classes)")
-    parser.add_argument('--force', action='store_true', help='rewrite a tree this tool wrote (a folder '
-                        'without synthetic.json is never removed)')
+    parser.add_argument('--force', action='store_true',
+                        help='rewrite a tree this tool wrote (a folder without '
+                        'synthetic.json is never removed)')
     return parser.parse_args()
 
 
