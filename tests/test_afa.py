@@ -245,6 +245,7 @@ def test_affinity_propagated_labels_are_valid_pseudo_labels():
     for b, y in enumerate(LABELS):
         present = {c for c in range(K) if y[c]} | {255}
         assert set(label[b].unique().tolist()) <= present
+        assert (label[b][valid[b].bool()] != 255).any()  # not all ignored
 
 
 def test_affinity_pseudo_labels_by_hand():

@@ -76,9 +76,20 @@ def test_own_checkpoint_round_trip(tmp_path):
     other = MODELS.build(
         dict(type='MultiClassTokenViT', num_class_tokens=2, arch=ARCH,
              img_size=32, patch_size=8))
-    other.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        model.class_tokens.normal_()  # not the initial value of `other`
+    assert 'class_tokens' in model.state_dict()
+    x = torch.randn(1, 3, 32, 32)
+    model.eval(), other.eval()
+    before = other.forward_tokens(x)
+    torch.save(model.state_dict(), tmp_path / 'vit.pth')
+    other.load_state_dict(torch.load(tmp_path / 'vit.pth'))
     for (k, a), b in zip(model.state_dict().items(), other.state_dict().values()):
         assert torch.equal(a, b), k
+    ours, theirs = model.forward_tokens(x), other.forward_tokens(x)
+    assert not torch.allclose(before[1], theirs[1])  # the class tokens were loaded
+    torch.testing.assert_close(ours[0], theirs[0])
+    torch.testing.assert_close(ours[1], theirs[1])
 
 
 def test_conv_stem_patch_embedding(tmp_path):

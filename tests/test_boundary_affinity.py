@@ -29,9 +29,14 @@ def test_path_points_by_hand():
     assert sorted(path_points(1, 2)) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
     # (2, 1): |2x - y|^2 < 5: (0,0) 0, (1,0) 1, (2,0) 4, (0,1) 4, (1,1) 1, (2,1) 0 -> all
     assert len(path_points(2, 1)) == 6
-    # (3, 1): |3x - y|^2 < 10 drops (0, 1) (9 < 10 keeps it) ... (3, 0) 9 kept
-    assert sorted(path_points(3, 1)) == sorted(
-        (y, x) for y in range(4) for x in range(2) if (3 * x - y)**2 < 10)
+    # (3, 1): |3x - y|^2 < 10 keeps the whole 4 x 2 box (largest: (0, 1) and (3, 0), 9)
+    assert len(path_points(3, 1)) == 8
+    # (2, 2): |2x - 2y|^2 < 8 drops the two far corners (0, 2) and (2, 0) (16)
+    assert sorted(path_points(2, 2)) == [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 1),
+                                         (2, 2)]
+    # (2, 4): |2x - 4y|^2 < 20 drops (0, 3) 36, (0, 4) 64, (2, 0) 64, (2, 1) 36
+    box = {(y, x) for y in range(3) for x in range(5)}
+    assert box - set(path_points(2, 4)) == {(0, 3), (0, 4), (2, 0), (2, 1)}
     # symmetric in sign
     assert sorted(path_points(2, -2)) == sorted((y, -x) for y, x in path_points(2, 2))
     assert path_points(2, 4)[0] == (0, 0) and path_points(2, 4)[-1] == (2, 4)

@@ -123,11 +123,29 @@ def test_reconstruction_loss_decreases_on_a_fixed_batch():
 
 def test_predict_sets_scores():
     model = tiny_caae().eval()
-    out = model(torch.randn(2, 3, S, S), samples([[1, 1, 0, 0], [1, 0, 1, 0]]),
-                mode='predict')
-    assert out[0].pred_image_scores.shape == (K, )
-    E = model.class_embeddings(torch.zeros(1, 3, S, S))
-    assert E.shape == (1, K, D)
+    x = torch.randn(2, 3, S, S)
+    out = model(x, samples([[1, 1, 0, 0], [1, 0, 1, 0]]), mode='predict')
+    scores = torch.stack([o.pred_image_scores for o in out])
+    expect = F.cosine_similarity(model.class_embeddings(x), model.class_semantics()[None],
+                                 dim=-1)
+    assert scores.shape == (2, K)
+    torch.testing.assert_close(scores, expect)
+    # by hand: S_c = e_c; image 0's E_c = 2 e_c (score 1), image 1's E_c = e_c + e_{c+K}
+    # (score 1 / sqrt(2)), except class 0, E_0 = e_{K} (orthogonal, score 0)
+    with torch.no_grad():
+        model.semantics.weight.zero_()
+        model.semantics.weight[:, :K] = torch.eye(K)
+    E = torch.zeros(2, K, D)
+    E[0, :, :K] = 2 * torch.eye(K)
+    E[1, :, :K] = torch.eye(K)
+    E[1, :, K:2 * K] = torch.eye(K)
+    E[1, 0, 0] = 0
+    model.class_embeddings = lambda inputs: E
+    out = model(x, samples([[1, 1, 0, 0], [1, 0, 1, 0]]), mode='predict')
+    half = 1 / math.sqrt(2)
+    torch.testing.assert_close(
+        torch.stack([o.pred_image_scores for o in out]),
+        torch.tensor([[1.0] * K, [0.0] + [half] * (K - 1)]))
 
 
 def test_encoder_must_have_no_class_tokens():
@@ -142,11 +160,12 @@ def test_paper_config_builds_with_deit_b():
     cfg = Config.fromfile(f'{REPO}/configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py')
     model = MODELS.build(cfg.model)
     n_enc = sum(p.numel() for p in model.encoder.parameters())
-    n_all = sum(p.numel() for p in model.parameters())
     assert model.encoder.embed_dims == 768 and len(model.encoder.layers) == 12
-    assert 85e6 < n_enc < 87e6  # DeiT-B without cls/dist tokens and head
+    # DeiT-B without cls / dist tokens and head, by hand: 12 blocks of 7,087,872
+    # (qkv 1,771,776, proj 590,592, MLP 4,722,432, 2 norms 3,072), the 16 x 16 patch
+    # projection 590,592, 196 position embeddings 150,528, the final norm 1,536
+    assert n_enc == 12 * 7_087_872 + 590_592 + 150_528 + 1_536
     assert len(model.decoder_layers) == 8 and model.primary.out_features == 21 * 256
-    print(f'CAAE paper config: encoder {n_enc / 1e6:.2f} M, total {n_all / 1e6:.2f} M')
 
 
 def test_image_label_classifier_loss_and_scores():

@@ -86,6 +86,9 @@ def test_cam_overlays_go_to_every_backend(tmp_path):
     assert (name, step) == ('val_cams', 4)
     # 3 images x (CRA row + plain row); image | GT | 2 classes
     assert image.dtype == np.uint8 and image.shape == (3 * 2 * H, 4 * W, 3)
+    # the first image's rows: image | GT | a | b, then image | a | b (the plain maps)
+    cra, plain = image[:H], image[H:2 * H]
+    assert not np.array_equal(cra[12:, 2 * W:], plain[12:, W:3 * W])  # CRA vs plain
     png, = local_pngs(tmp_path, 'val_cams_4.png')
     assert np.array_equal(cv2.imread(png)[..., ::-1], image)  # written as RGB
     assert not osp.exists(osp.join(tmp_path, 'cams'))  # no file of its own
@@ -177,6 +180,8 @@ def test_reconstructions_go_to_every_backend(tmp_path):
     # the top row is the input, as RGB (the preprocessor turns BGR into RGB)
     first = dataset[0]['inputs'].permute(1, 2, 0).numpy()[..., ::-1]
     assert np.abs(image[:S, :S].astype(int) - first.astype(int)).max() <= 1
+    # the bottom row is the CAAE's output, not the input again
+    assert np.abs(image[S:, :S].astype(int) - first.astype(int)).mean() > 5
     assert local_pngs(tmp_path, 'val_reconstructions_6.png')
     assert not osp.exists(osp.join(tmp_path, 'reconstructions'))
 
