@@ -87,7 +87,7 @@ def test_own_checkpoint_round_trip(tmp_path):
     for (k, a), b in zip(model.state_dict().items(), other.state_dict().values()):
         assert torch.equal(a, b), k
     ours, theirs = model.forward_tokens(x), other.forward_tokens(x)
-    assert not torch.allclose(before[1], theirs[1])  # the class tokens were loaded
+    assert not torch.allclose(before[1], theirs[1])  # the weights were loaded
     torch.testing.assert_close(ours[0], theirs[0])
     torch.testing.assert_close(ours[1], theirs[1])
 

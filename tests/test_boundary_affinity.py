@@ -24,7 +24,7 @@ def test_path_points_by_hand():
     assert path_points(0, 3) == [(0, 0), (0, 1), (0, 2), (0, 3)]
     # a diagonal step also passes the two pixels beside it (distance 1/sqrt(2) < 1)
     assert sorted(path_points(1, 1)) == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    # (1, 2): |x - 2y|^2 < 5 keeps all but (1, 0) and (0, 2)... by hand:
+    # (1, 2): |x - 2y|^2 < 5 keeps all 6 points of the box, by hand:
     # (0,0) 0, (0,1) 1, (0,2) 4, (1,0) 4, (1,1) 1, (1,2) 0 -> all 6 are < 5
     assert sorted(path_points(1, 2)) == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
     # (2, 1): |2x - y|^2 < 5: (0,0) 0, (1,0) 1, (2,0) 4, (0,1) 4, (1,1) 1, (2,1) 0 -> all
