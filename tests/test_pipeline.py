@@ -165,6 +165,31 @@ def test_the_main_chain_points_every_config_at_its_run(tmp_path):
     assert stages['upper_bound'].config == stages['seg_tta'].config == SYNTHETIC['seg']
 
 
+def test_the_segmentation_network_trains_on_the_chosen_pseudo_labels(tmp_path):
+    def seg(**kwargs):
+        stages = {s.name: s for s in synthetic_chain(REPO, data_dir=str(tmp_path / 'd'),
+                                                     **kwargs)}
+        labels = [o for o in stages['seg'].options if 'seg_map_path=' in o]
+        return stages, labels
+
+    stages, labels = seg()  # the paper's: random walk + CRF
+    assert [o.split('=')[1] for o in labels] == ['{rw_crf.out_dir}']
+    assert stages['seg'].inputs() == ['rw_crf']
+    assert stages['seg'].title == '5 DeepLabV3+ on the random walk + CRF labels'
+    stages, labels = seg(seg_labels='par')
+    assert [o.split('=')[1] for o in labels] == ['{par.out_dir}']
+    assert stages['seg'].inputs() == ['par']
+    assert stages['seg'].title == '5 DeepLabV3+ on the PAR labels'
+    # every refinement still runs and is scored
+    assert {'threshold', 'crf', 'par', 'seeds', 'affinity', 'rw', 'rw_crf'} <= set(stages)
+    with pytest.raises(ValueError, match="seg_labels 'gt': not one of threshold, crf"):
+        seg(seg_labels='gt')
+    tool = load_tool('tools/run_pipeline.py')
+    with pytest.raises(SystemExit, match='--seg-labels is for the synthetic and folder'):
+        tool.build(tool.parse_args(['--dataset', 'voc', '--data-root', str(tmp_path),
+                                    '--seg-labels', 'par']))
+
+
 def second_world(root):
     """A VOC-layout folder of 4 other shapes (K = 5) with a classes.txt and labels
     only in the XML files, as a user's folder would be."""

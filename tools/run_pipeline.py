@@ -3,6 +3,8 @@ dataset with one command.
 
     # the embedded synthetic world (the main job; the data are written first)
     python tools/run_pipeline.py
+    # DeepLabV3+ on the PAR labels instead of the random walk + CRF ones
+    python tools/run_pipeline.py --seg-labels par
     # any VOC-layout folder with image-level labels (classes.txt or the XML names)
     python tools/run_pipeline.py --dataset folder --data-root data/my_set/VOC2012
     # PASCAL VOC 2012 + SBD, the paper's chain, 8 GPUs
@@ -25,8 +27,8 @@ import os.path as osp
 import sys
 
 from semformer.apis import PipelineRunner, StageFailed
-from semformer.apis.chains import (SYNTHETIC_DATA_DIR, UPPER_BOUND_REFERENCE, coco_chain,
-                                   folder_chain, synthetic_chain, voc_chain)
+from semformer.apis.chains import (SEG_LABELS, SYNTHETIC_DATA_DIR, UPPER_BOUND_REFERENCE,
+                                   coco_chain, folder_chain, synthetic_chain, voc_chain)
 from semformer.datasets.checks import DatasetCheckError
 from semformer.datasets.synthetic import other_dataset, world_classes
 
@@ -50,6 +52,10 @@ def parse_args(argv=None):
                         help='skip DeepLabV3+ on the ground-truth masks')
     parser.add_argument('--max-iters', type=int,
                         help='shorten every training to this many iterations (smoke test)')
+    parser.add_argument('--seg-labels', choices=list(SEG_LABELS), default='rw_crf',
+                        help='synthetic and folder: the pseudo labels DeepLabV3+ trains '
+                        'on (default rw_crf: AffinityNet random walk + CRF, the '
+                        "paper's); every refinement is run and scored either way")
     parser.add_argument('--seed', type=int,
                         help="randomness.seed of every training (default: each config's)")
     return parser.parse_args(argv)
@@ -71,7 +77,7 @@ def build(args):
         if other is None:
             stages = synthetic_chain(ROOT, data_dir=SYNTHETIC_DATA_DIR,
                                      num_train=args.num_train, num_val=args.num_val,
-                                     upper_bound=upper)
+                                     upper_bound=upper, seg_labels=args.seg_labels)
             return stages, args.work_dir or 'work_dirs/pipeline', \
                 'WSSS pipeline, synthetic world'
         print(f'{other}: running the chain on it as a VOC-layout folder, as '
@@ -104,8 +110,12 @@ def build(args):
                   "image's own size; its settings (schedules, refinement kernels) are "
                   f'set for images near {SMALL_CHAIN_SIZE} px', flush=True)
         stages = folder_chain(ROOT, data_root, len(classes), upper_bound=upper,
-                              eval_batch_size=1 if len(sizes) > 1 else None)
+                              eval_batch_size=1 if len(sizes) > 1 else None,
+                              seg_labels=args.seg_labels)
         return stages, work, f'WSSS pipeline, {data_root} ({len(classes)} classes)'
+    if args.seg_labels != 'rw_crf':
+        sys.exit(f'--seg-labels is for the synthetic and folder chains; the {args.dataset} '
+                 "chain trains on the paper's random walk + CRF labels")
     chain = voc_chain if args.dataset == 'voc' else coco_chain
     return chain(ROOT, data_root), work, f'WSSS pipeline, {args.dataset} ({data_root})'
 

@@ -3,8 +3,8 @@
 - ``synthetic``: the embedded world (written first), the small ViT chain:
   CAAE -> SemFormer -> CAMs of train -> pseudo labels (threshold, CRF, PAR,
   confident seeds, AffinityNet random walk, random walk + CRF) -> DeepLabV3+ on
-  the random walk + CRF labels, and the same DeepLabV3+ on the ground-truth masks
-  (the upper bound);
+  the random walk + CRF labels (or another refinement's, ``seg_labels``), and the
+  same DeepLabV3+ on the ground-truth masks (the upper bound);
 - ``folder``: the same chain on any VOC-layout folder; data root, class count and
   dataset class are set through ``--cfg-options`` (:mod:`semformer.apis.adapt`),
   the configs are not edited;
@@ -56,6 +56,9 @@ REFINEMENTS = [  # role, what it is
     ('rw', 'AffinityNet random walk'),
     ('rw_crf', 'random walk + dense CRF'),
 ]
+#: the labels the small chain's DeepLabV3+ can train on, by role, as its stage names them
+SEG_LABELS = dict(threshold='thresholded CAM', crf='dense CRF', par='PAR',
+                  seeds='confident-region', rw='random walk', rw_crf='random walk + CRF')
 
 
 def _f(metrics: dict, key: str) -> float:
@@ -133,8 +136,23 @@ class ChainBuilder:
 
 def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
                           data_stage: Optional[Stage] = None,
-                          upper_bound: bool = True) -> List[Stage]:
-    """The small-ViT chain of the synthetic world and of user folders."""
+                          upper_bound: bool = True,
+                          seg_labels: str = 'rw_crf') -> List[Stage]:
+    """The small-ViT chain of the synthetic world and of user folders.
+
+    Args:
+        b (ChainBuilder): points each config at the run's dataset.
+        configs (dict): the config of each role. Defaults to ``SYNTHETIC``.
+        data_stage (Stage, optional): the stage that writes or checks the data.
+        upper_bound (bool): add DeepLabV3+ on the ground-truth masks. Defaults to
+            True.
+        seg_labels (str): the pseudo labels DeepLabV3+ trains on, a key of
+            ``SEG_LABELS``. Defaults to ``'rw_crf'`` (the paper's: AffinityNet's
+            random walk, then dense CRF). Every refinement runs and is scored
+            either way.
+    """
+    if seg_labels not in SEG_LABELS:
+        raise ValueError(f'seg_labels {seg_labels!r}: not one of {", ".join(SEG_LABELS)}')
     c = configs
     after = ('data', ) if data_stage else ()
     stages = [
@@ -164,8 +182,8 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
             options=b.options(c[role], extra, cam_dir='{cams.out_dir}'),
             summary=pseudo_summary, score='pseudo/mIoU'))
     stages.append(Stage(
-        'seg', '5 DeepLabV3+ on the random walk + CRF labels', 'train', c['seg'],
-        options=b.options(c['seg'], train_labels='{rw_crf.out_dir}'),
+        'seg', f'5 DeepLabV3+ on the {SEG_LABELS[seg_labels]} labels', 'train', c['seg'],
+        options=b.options(c['seg'], train_labels=f'{{{seg_labels}.out_dir}}'),
         summary=seg_summary, score='mIoU'))
     stages.append(Stage(
         'seg_tta', '6 DeepLabV3+, val, multi-scale + flip', 'test', c['seg'],
@@ -271,19 +289,23 @@ SYNTHETIC_DATA_DIR = 'data/synthetic'
 
 
 def synthetic_chain(root: str, data_dir: str = SYNTHETIC_DATA_DIR, num_train: int = 2000,
-                    num_val: int = 300, upper_bound: bool = True) -> List[Stage]:
-    """The main job: the embedded synthetic world and the small ViT chain."""
+                    num_val: int = 300, upper_bound: bool = True,
+                    seg_labels: str = 'rw_crf') -> List[Stage]:
+    """The main job: the embedded synthetic world and the small ViT chain
+    (``upper_bound``, ``seg_labels``: see :func:`semformer_small_chain`)."""
     data_dir = osp.join(root, data_dir)
     voc_root = osp.join(data_dir, 'VOC2012')
     b = ChainBuilder(root, lambda config: dataset_options(b.cfg(config), voc_root))
     data = synthetic_data_stage(data_dir, seed=0, num_train=num_train, num_val=num_val,
                                 size=64, clutter='low')
-    return semformer_small_chain(b, data_stage=data, upper_bound=upper_bound)
+    return semformer_small_chain(b, data_stage=data, upper_bound=upper_bound,
+                                 seg_labels=seg_labels)
 
 
 def folder_chain(root: str, data_root: str, num_classes: int,
                  upper_bound: bool = True,
-                 eval_batch_size: Optional[int] = None) -> List[Stage]:
+                 eval_batch_size: Optional[int] = None,
+                 seg_labels: str = 'rw_crf') -> List[Stage]:
     """The small ViT chain on a user's VOC-layout folder.
 
     Args:
@@ -295,6 +317,8 @@ def folder_chain(root: str, data_root: str, num_classes: int,
         eval_batch_size (int, optional): batch size of every validation and test
             loader (1 for images of different sizes: the data preprocessor stacks
             a test batch without padding). Defaults to None (the configs').
+        seg_labels (str): the pseudo labels DeepLabV3+ trains on (see
+            :func:`semformer_small_chain`). Defaults to ``'rw_crf'``.
     """
     def options(config: str) -> List[str]:
         cfg = b.cfg(config)
@@ -308,7 +332,7 @@ def folder_chain(root: str, data_root: str, num_classes: int,
     b = ChainBuilder(root, options)
     batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
     return semformer_small_chain(b, data_stage=dataset_check_stage(data_root, batch),
-                                 upper_bound=upper_bound)
+                                 upper_bound=upper_bound, seg_labels=seg_labels)
 
 
 def layout_gpus(config: str) -> Optional[int]:
