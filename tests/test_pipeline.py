@@ -15,7 +15,7 @@ from conftest import REPO, load_tool, lr_curve
 from semformer.apis import PipelineRunner, Stage
 from semformer.apis.pipeline import load_config
 from semformer.apis.adapt import dataset_options, key_options, num_classes_options
-from semformer.apis.chains import SYNTHETIC, synthetic_chain
+from semformer.apis.chains import REFINEMENTS, SEG_LABELS, SYNTHETIC, synthetic_chain
 from semformer.datasets.synthetic import make_synthetic_voc
 
 CALLS = []
@@ -184,10 +184,13 @@ def test_the_segmentation_network_trains_on_the_chosen_pseudo_labels(tmp_path):
     assert {'threshold', 'crf', 'par', 'seeds', 'affinity', 'rw', 'rw_crf'} <= set(stages)
     with pytest.raises(ValueError, match="seg_labels 'gt': not one of threshold, crf"):
         seg(seg_labels='gt')
+    assert set(SEG_LABELS) == {role for role, _ in REFINEMENTS}
     tool = load_tool('tools/run_pipeline.py')
-    with pytest.raises(SystemExit, match='--seg-labels is for the synthetic and folder'):
-        tool.build(tool.parse_args(['--dataset', 'voc', '--data-root', str(tmp_path),
-                                    '--seg-labels', 'par']))
+    for dataset, why in (('voc', "paper's random walk"), ('coco', 'no DeepLabV3+')):
+        # refused before the data root is looked at
+        with pytest.raises(SystemExit, match=f'--seg-labels is for .*; .*{why}'):
+            tool.build(tool.parse_args(['--dataset', dataset, '--data-root',
+                                        str(tmp_path / 'none'), '--seg-labels', 'par']))
 
 
 def second_world(root):

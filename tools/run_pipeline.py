@@ -69,6 +69,10 @@ def build(args):
     sizes gets batch-1 validation and test (printed), one with images far from the
     small chain's 64 px a note.
     """
+    if args.dataset in ('voc', 'coco') and args.seg_labels != 'rw_crf':
+        sys.exit('--seg-labels is for the synthetic and folder chains; ' + (
+            "the voc chain trains DeepLabV3+ on the paper's random walk + CRF labels"
+            if args.dataset == 'voc' else 'the coco chain has no DeepLabV3+ stage'))
     upper = not args.no_upper_bound
     data_root = args.data_root
     if args.dataset == 'synthetic':
@@ -113,9 +117,6 @@ def build(args):
                               eval_batch_size=1 if len(sizes) > 1 else None,
                               seg_labels=args.seg_labels)
         return stages, work, f'WSSS pipeline, {data_root} ({len(classes)} classes)'
-    if args.seg_labels != 'rw_crf':
-        sys.exit(f'--seg-labels is for the synthetic and folder chains; the {args.dataset} '
-                 "chain trains on the paper's random walk + CRF labels")
     chain = voc_chain if args.dataset == 'voc' else coco_chain
     return chain(ROOT, data_root), work, f'WSSS pipeline, {args.dataset} ({data_root})'
 

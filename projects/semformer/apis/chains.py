@@ -144,6 +144,7 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
         b (ChainBuilder): points each config at the run's dataset.
         configs (dict): the config of each role. Defaults to ``SYNTHETIC``.
         data_stage (Stage, optional): the stage that writes or checks the data.
+            Defaults to None.
         upper_bound (bool): add DeepLabV3+ on the ground-truth masks. Defaults to
             True.
         seg_labels (str): the pseudo labels DeepLabV3+ trains on, a key of
