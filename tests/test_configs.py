@@ -98,36 +98,65 @@ def test_single_stage_voc_configs_seed_each_process_differently(path):
     assert cfg.randomness.diff_rank_seed is True
 
 
-def test_synthetic_affinitynet_starts_from_the_shared_backbone():
-    """The synthetic AffinityNet is PSA's on the pretrained ViT: the stem's stride-4
-    map and blocks 3 and 6, fused at stride 4; the backbone's weights are the
-    shipped checkpoint's, the backbone at 0.1 x lr."""
-    import torch
+def _build_with_shipped_backbone(model_cfg):
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
-    cfg = Config.fromfile(osp.join(
-        REPO, 'configs/affinitynet/affinitynet-psa_vit-t8_1xb16-600_synthetic-64x64.py'))
     init_default_scope('mmseg')
-    checkpoint = osp.join(REPO, cfg.model.backbone.init_cfg.checkpoint)
-    model = MODELS.build(dict(cfg.model, backbone=dict(
-        cfg.model.backbone, init_cfg=dict(cfg.model.backbone.init_cfg, checkpoint=checkpoint))))
+    checkpoint = osp.join(REPO, model_cfg.backbone.init_cfg.checkpoint)
+    model = MODELS.build(dict(model_cfg, backbone=dict(
+        model_cfg.backbone, init_cfg=dict(model_cfg.backbone.init_cfg, checkpoint=checkpoint))))
     MMLogger.get_current_instance().setLevel('ERROR')
     model.init_weights()
-    state = torch.load(checkpoint, map_location='cpu')['state_dict']
-    for key in ('layers.5.attn.qkv.weight', 'patch_embed.projection.layers.3.weight'):
-        assert torch.equal(model.backbone.state_dict()[key], state['backbone.' + key])
-    model.eval()
-    x = torch.randn(1, 3, 64, 64)
-    with torch.no_grad():
-        feats = model.backbone(x)
-        stride4 = model.backbone.patch_embed.projection.layers[:12](x)  # after the ReLU
-    assert [tuple(f.shape) for f in feats] == [(1, 64, 16, 16), (1, 128, 8, 8), (1, 128, 8, 8)]
-    torch.testing.assert_close(feats[0], stride4)
-    assert model.features(torch.randn(2, 3, 64, 64)).shape == (2, 64, 16, 16)
-    assert cfg.optim_wrapper.paramwise_cfg.custom_keys['backbone'].lr_mult == 0.1
-    rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py'))
-    assert rw.model.refiners[0].affinity_net.backbone == cfg.model.backbone
+    return model, checkpoint
+
+
+def test_synthetic_affinitynets_start_from_the_shared_backbone():
+    """Both synthetic AffinityNets take the pretrained ViT's stem stride-4 map and
+    blocks 3 and 6: the authors' boundary network keeps it frozen (only the edge
+    branch is given to the optimizer), PSA's trains it at 0.1 x lr; each walk builds
+    the network its AffinityNet config trains."""
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    from semformer.models.refiners.boundary_random_walk import BoundaryRandomWalk
+    irn = Config.fromfile(osp.join(
+        REPO, 'configs/affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py'))
+    psa = Config.fromfile(osp.join(
+        REPO, 'configs/affinitynet/affinitynet-psa_vit-t8_1xb16-600_synthetic-64x64.py'))
+    x = torch.randn(2, 3, 64, 64)
+    for cfg in (irn, psa):
+        model, checkpoint = _build_with_shipped_backbone(cfg.model)
+        state = torch.load(checkpoint, map_location='cpu')['state_dict']
+        for key in ('layers.5.attn.qkv.weight', 'patch_embed.projection.layers.3.weight'):
+            assert torch.equal(model.backbone.state_dict()[key], state['backbone.' + key])
+        model.eval()
+        with torch.no_grad():
+            feats = model.backbone(x[:1])
+            stride4 = model.backbone.patch_embed.projection.layers[:12](x[:1])  # after ReLU
+        assert [tuple(f.shape) for f in feats] == [(1, 64, 16, 16), (1, 128, 8, 8),
+                                                   (1, 128, 8, 8)]
+        torch.testing.assert_close(feats[0], stride4)
+    # the boundary network: a 16 x 16 boundary map, the backbone frozen
+    model, _ = _build_with_shipped_backbone(irn.model)
+    assert model.edge(x).shape == (2, 16, 16)
+    optim = build_optim_wrapper(model, irn.optim_wrapper)
+    trained = {id(p) for g in optim.optimizer.param_groups for p in g['params']
+               if p.requires_grad}
+    assert trained == {id(p) for n, p in model.named_parameters()
+                       if not n.startswith('backbone.')}
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+    # PSA's: 16 x 16 features, the backbone at 0.1 x lr
+    model, _ = _build_with_shipped_backbone(psa.model)
+    assert model.features(x).shape == (2, 64, 16, 16)
+    assert psa.optim_wrapper.paramwise_cfg.custom_keys['backbone'].lr_mult == 0.1
+    for walk, net in (('rw-crf_affinitynet-vit-t8_synthetic.py', irn),
+                      ('rw-crf_affinitynet-psa-vit-t8_synthetic.py', psa)):
+        rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label', walk))
+        assert rw.model.refiners[0].affinity_net == net.model, walk
+        assert rw.model.refiners[1].type == 'DenseCRF'
+    rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label/rw_affinitynet-vit-t8_synthetic.py'))
+    assert rw.model.refiners[0].type == BoundaryRandomWalk.__name__
+    assert rw.model.bg_threshold == 0.25  # the authors' background score
 
 
 def test_synthetic_deeplabv3plus_takes_the_stems_stride2_map():

@@ -1,12 +1,12 @@
 # Stage 4b on the synthetic shape world: PSA's AffinityNet on the shared pretrained
-# ViT (../_base_/models/affinitynet_vit-t8.py) trained on the confident CAM regions
+# ViT (../_base_/models/affinitynet-psa_vit-t8.py) trained on the confident CAM regions
 # of the train split (the `seeds` pseudo labels,
 # configs/pseudo_label/seeds-crf_semformer_synthetic.py): batch 16, 600 iterations
 # of AdamW (lr 2e-3; the pretrained backbone at 0.1 x lr, as PSA trains its new
 # layers at 10 x the backbone's lr), poly decay.
 #   python tools/train.py configs/affinitynet/affinitynet-psa_vit-t8_1xb16-600_synthetic-64x64.py
 _base_ = [
-    '../_base_/models/affinitynet_vit-t8.py', '../_base_/datasets/synthetic_seeds.py',
+    '../_base_/models/affinitynet-psa_vit-t8.py', '../_base_/datasets/synthetic_seeds.py',
     '../_base_/schedules/adamw-poly_500it.py', 'mmseg::_base_/default_runtime.py'
 ]
 model = {{_base_.affinity_net}}

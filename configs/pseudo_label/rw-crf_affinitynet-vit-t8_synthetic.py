@@ -1,4 +1,6 @@
-# The paper's pseudo labels: AffinityNet random walk, then a dense CRF.
+# The paper's pseudo labels on the synthetic world: the authors' random walk
+# (./rw_affinitynet-vit-t8_synthetic.py), then a dense CRF (kernels scaled to 64 x 64
+# images, as ./crf_semformer_synthetic.py).
 #   python tools/test.py configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py
 _base_ = ['./rw_affinitynet-vit-t8_synthetic.py']
 name = 'rw-crf'

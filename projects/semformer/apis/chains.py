@@ -30,7 +30,7 @@ SYNTHETIC = dict(
     crf='configs/pseudo_label/crf_semformer_synthetic.py',
     par='configs/pseudo_label/par_semformer_synthetic.py',
     seeds='configs/pseudo_label/seeds-crf_semformer_synthetic.py',
-    affinity='configs/affinitynet/affinitynet-psa_vit-t8_1xb16-600_synthetic-64x64.py',
+    affinity='configs/affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py',
     rw='configs/pseudo_label/rw_affinitynet-vit-t8_synthetic.py',
     rw_crf='configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py',
     seg='configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py',
@@ -169,18 +169,23 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
               summary=cam_summary('train')),
     ]
     threshold = ['model.bg_threshold={semformer.metrics[cam/threshold]}']
+
+    def refine_options(role: str) -> List[str]:
+        # the CAMs' val threshold sets the background of the labellings of the
+        # maps; the walked maps keep their config's (the authors' 0.25)
+        if role.startswith('rw'):
+            return ['model.refiners.0.checkpoint={affinity.checkpoint}']
+        return list(threshold)
+
     for role, what in REFINEMENTS:
         if role == 'rw':
             stages.append(Stage(
                 'affinity', '4 AffinityNet on the confident seeds', 'train',
                 c['affinity'], options=b.options(c['affinity'],
                                                  train_labels='{seeds.out_dir}')))
-        extra = list(threshold)
-        if role.startswith('rw'):
-            extra.append('model.refiners.0.checkpoint={affinity.checkpoint}')
         stages.append(Stage(
             role, f'4 pseudo labels: {what}', 'test', c[role], out_dir=True,
-            options=b.options(c[role], extra, cam_dir='{cams.out_dir}'),
+            options=b.options(c[role], refine_options(role), cam_dir='{cams.out_dir}'),
             summary=pseudo_summary, score='pseudo/mIoU'))
     stages.append(Stage(
         'seg', f'5 DeepLabV3+ on the {SEG_LABELS[seg_labels]} labels', 'train', c['seg'],
@@ -197,9 +202,7 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
             root=b.root, cam=[c['semformer'], '{semformer.checkpoint}',
                               b.options(c['semformer'],
                                         ['model.caae_checkpoint={caae.checkpoint}'])],
-            labels=[[c[r], b.options(c[r], threshold + (
-                ['model.refiners.0.checkpoint={affinity.checkpoint}']
-                if r.startswith('rw') else []))] for r in labels],
+            labels=[[c[r], b.options(c[r], refine_options(r))] for r in labels],
             seg=[c['seg'], '{seg.checkpoint}', b.options(c['seg'])]),
         summary=lambda m, o: o['figure']))
     if upper_bound:  # first: the report relates every later mIoU to it as it runs
