@@ -108,6 +108,74 @@ def test_the_report_is_written_after_every_stage(tmp_path):
     assert runner.rows[-1]['stage'] == 'stage d'
 
 
+FAKE_TOOL = """
+import json, os, sys
+out, code = sys.argv[1], int(sys.argv[2])
+with open(out, 'w') as f:
+    json.dump(dict(argv=sys.argv, cwd=os.getcwd(), python=os.environ.get('PYTHON'),
+                   name=__name__), f)
+if code == 99:
+    raise RuntimeError('the stage broke')
+sys.exit(code)
+"""
+
+
+def test_a_forked_stage_runs_like_a_new_interpreter(tmp_path, capfd):
+    """``run_forked``: the script is ``__main__`` with its own argv, cwd and
+    environment, its exit code (1 for an exception, traceback printed) comes back,
+    and nothing of it leaks into the calling process."""
+    from semformer.apis.pipeline import run_forked
+    script, cwd = tmp_path / 'tool.py', tmp_path / 'root'
+    script.write_text(FAKE_TOOL)
+    cwd.mkdir()
+    argv, here = list(sys.argv), os.getcwd()
+    for code, expected in ((0, 0), (3, 3), (99, 1)):
+        out = tmp_path / f'{code}.json'
+        cmd = [sys.executable, str(script), str(out), str(code)]
+        assert run_forked(cmd, str(cwd), dict(os.environ, PYTHON='py')) == expected
+        assert json.loads(out.read_text()) == dict(
+            argv=cmd[1:], cwd=str(cwd), python='py', name='__main__')
+    assert 'RuntimeError: the stage broke' in capfd.readouterr().err
+    assert sys.argv == argv and os.getcwd() == here
+    assert os.environ.get('PYTHON') != 'py'
+
+
+def test_a_warm_runner_forks_its_stages_and_a_cold_one_starts_interpreters(tmp_path):
+    """A 'train' stage through a stand-in tools/train.py that reports whether the
+    pipeline's modules were already loaded (a fork) or not (a new interpreter);
+    a failing stage is reported either way."""
+    root = tmp_path / 'repo'
+    (root / 'tools').mkdir(parents=True)
+    (root / 'cfg.py').write_text('value = 1\n')
+    (root / 'tools' / 'train.py').write_text("""
+import json, os, sys
+args = sys.argv[1:]
+work, metrics = (args[args.index(k) + 1] for k in ('--work-dir', '--metrics-json'))
+if 'fail' in work:
+    sys.exit(5)
+with open(os.path.join(work, 'last_checkpoint'), 'w') as f:
+    f.write(os.path.join(work, 'iter_1.pth'))
+with open(metrics, 'w') as f:
+    json.dump(dict(metrics=dict(forked='semformer.apis.pipeline' in sys.modules)), f)
+""")
+    from semformer.apis.pipeline import StageFailed
+    for warm in (True, False):
+        stage = Stage('train', 'a training', 'train', 'cfg.py')
+        runner = PipelineRunner([stage], str(tmp_path / f'work{warm}'), root=str(root),
+                                warm=warm, log=lambda s: None)
+        assert runner.warm is warm
+        runner.run()
+        assert runner.records['train']['metrics'] == dict(forked=warm)
+        runner = PipelineRunner([Stage('fail', 'a failing one', 'train', 'cfg.py')],
+                                str(tmp_path / f'work{warm}'), root=str(root),
+                                warm=warm, log=lambda s: None)
+        with pytest.raises(StageFailed, match='exit code 5'):
+            runner.run()
+    # another interpreter than this one is always started anew
+    other = PipelineRunner([], str(tmp_path / 'w'), python='/usr/bin/env', warm=True)
+    assert not other.warm
+
+
 def test_templates_must_name_earlier_stages():
     with pytest.raises(ValueError, match="refers to \\['later'\\]"):
         PipelineRunner([Stage('a', 'a', 'call', func=produce,

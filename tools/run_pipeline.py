@@ -58,6 +58,10 @@ def parse_args(argv=None):
                         "paper's); every refinement is run and scored either way")
     parser.add_argument('--seed', type=int,
                         help="randomness.seed of every training (default: each config's)")
+    parser.add_argument('--no-warm', action='store_true',
+                        help='start every stage in a new interpreter (default on a '
+                        'machine without GPU: stages are forked from this process, '
+                        'which imports torch and the OpenMMLab packages once)')
     return parser.parse_args(argv)
 
 
@@ -129,7 +133,8 @@ def main(argv=None):
                      if any(s.name == 'upper_bound' for s in stages) else None)
         runner = PipelineRunner(stages, osp.join(ROOT, work), root=ROOT, gpus=args.gpus,
                                 max_iters=args.max_iters, seed=args.seed,
-                                title=title, reference=reference)
+                                title=title, reference=reference,
+                                warm=False if args.no_warm else None)
         runner.run()
     except (DatasetCheckError, StageFailed, FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
