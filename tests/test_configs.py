@@ -113,14 +113,13 @@ def _build_with_shipped_backbone(model_cfg):
 
 def test_synthetic_affinitynets_start_from_the_shared_backbone():
     """Both synthetic AffinityNets take the pretrained ViT's stem stride-4 map and
-    blocks 3 and 6: the authors' boundary network keeps it frozen (only the edge
-    branch is given to the optimizer), PSA's trains it at 0.1 x lr; each walk builds
+    blocks 3 and 6: the authors' boundary network (the main chain's) keeps it
+    frozen through a training step, PSA's trains it at 0.1 x lr; each walk builds
     the network its AffinityNet config trains."""
     import torch
     from mmengine.optim import build_optim_wrapper
-    from semformer.models.refiners.boundary_random_walk import BoundaryRandomWalk
-    irn = Config.fromfile(osp.join(
-        REPO, 'configs/affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py'))
+    from semformer.apis.chains import SYNTHETIC
+    irn = Config.fromfile(osp.join(REPO, SYNTHETIC['affinity']))
     psa = Config.fromfile(osp.join(
         REPO, 'configs/affinitynet/affinitynet-psa_vit-t8_1xb16-600_synthetic-64x64.py'))
     x = torch.randn(2, 3, 64, 64)
@@ -136,27 +135,39 @@ def test_synthetic_affinitynets_start_from_the_shared_backbone():
         assert [tuple(f.shape) for f in feats] == [(1, 64, 16, 16), (1, 128, 8, 8),
                                                    (1, 128, 8, 8)]
         torch.testing.assert_close(feats[0], stride4)
-    # the boundary network: a 16 x 16 boundary map, the backbone frozen
+    # the boundary network: a 16 x 16 boundary map; a step of its optimizer moves
+    # the edge branch and leaves the backbone as loaded (and in eval mode)
     model, _ = _build_with_shipped_backbone(irn.model)
+    assert type(model).__name__ == 'BoundaryAffinityNet'
     assert model.edge(x).shape == (2, 16, 16)
+    model.train()
+    assert not model.backbone.training
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     optim = build_optim_wrapper(model, irn.optim_wrapper)
-    trained = {id(p) for g in optim.optimizer.param_groups for p in g['params']
-               if p.requires_grad}
-    assert trained == {id(p) for n, p in model.named_parameters()
-                       if not n.startswith('backbone.')}
-    assert not any(p.requires_grad for p in model.backbone.parameters())
+    optim.update_params(model.edge_logits(x).sigmoid().mean())
+    after = model.state_dict()
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert moved and all(not k.startswith('backbone.') for k in moved)
+    assert 'edge_out.weight' in moved
     # PSA's: 16 x 16 features, the backbone at 0.1 x lr
     model, _ = _build_with_shipped_backbone(psa.model)
     assert model.features(x).shape == (2, 64, 16, 16)
     assert psa.optim_wrapper.paramwise_cfg.custom_keys['backbone'].lr_mult == 0.1
-    for walk, net in (('rw-crf_affinitynet-vit-t8_synthetic.py', irn),
-                      ('rw-crf_affinitynet-psa-vit-t8_synthetic.py', psa)):
-        rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label', walk))
+    for walk, net, kind in ((SYNTHETIC['rw'], irn, 'BoundaryRandomWalk'),
+                            (SYNTHETIC['rw_crf'], irn, 'BoundaryRandomWalk'),
+                            ('configs/pseudo_label/rw_affinitynet-psa-vit-t8_synthetic.py',
+                             psa, 'RandomWalk'),
+                            ('configs/pseudo_label/rw-crf_affinitynet-psa-vit-t8_synthetic.py',
+                             psa, 'RandomWalk')):
+        rw = Config.fromfile(osp.join(REPO, walk))
+        assert rw.model.refiners[0].type == kind, walk
         assert rw.model.refiners[0].affinity_net == net.model, walk
-        assert rw.model.refiners[1].type == 'DenseCRF'
-    rw = Config.fromfile(osp.join(REPO, 'configs/pseudo_label/rw_affinitynet-vit-t8_synthetic.py'))
-    assert rw.model.refiners[0].type == BoundaryRandomWalk.__name__
-    assert rw.model.bg_threshold == 0.25  # the authors' background score
+        assert [r.type for r in rw.model.refiners[1:]] == (['DenseCRF'] if 'crf' in walk
+                                                           else []), walk
+    rw = Config.fromfile(osp.join(REPO, SYNTHETIC['rw_crf'])).model
+    # the authors' beta and background score; radius and steps scaled to the grid
+    assert (rw.refiners[0].beta, rw.refiners[0].exp_times, rw.refiners[0].radius,
+            rw.bg_threshold) == (10.0, 4, 2, 0.25)
 
 
 def test_synthetic_deeplabv3plus_takes_the_stems_stride2_map():

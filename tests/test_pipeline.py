@@ -231,6 +231,15 @@ def test_the_main_chain_points_every_config_at_its_run(tmp_path):
     # share the segmentation network's)
     assert {k: stages[k].config for k in SYNTHETIC} == SYNTHETIC
     assert stages['upper_bound'].config == stages['seg_tta'].config == SYNTHETIC['seg']
+    # the CAMs' val threshold sets the background of every labelling of the maps;
+    # the walked maps keep their config's (the authors' 0.25), in the figure too
+    threshold = 'model.bg_threshold={semformer.metrics[cam/threshold]}'
+    figure = dict(zip([r for r, _ in REFINEMENTS], stages['overlays'].kwargs['labels']))
+    for role, _ in REFINEMENTS:
+        walked = role in ('rw', 'rw_crf')
+        for options in (stages[role].options, figure[role][1]):
+            assert (threshold in options) is not walked, role
+            assert ('model.refiners.0.checkpoint={affinity.checkpoint}' in options) is walked
 
 
 def test_the_segmentation_network_trains_on_the_chosen_pseudo_labels(tmp_path):

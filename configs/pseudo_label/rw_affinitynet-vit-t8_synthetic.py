@@ -9,7 +9,7 @@
 #   python tools/test.py configs/pseudo_label/rw_affinitynet-vit-t8_synthetic.py
 _base_ = ['./threshold_semformer_synthetic.py', '../_base_/models/affinitynet_vit-t8.py']
 name = 'rw'
-affinity_checkpoint = 'work_dirs/pipeline/affinity/iter_600.pth'  # the main job's
+affinity_checkpoint = 'work_dirs/affinitynet_vit-t8_1xb16-600_synthetic-64x64/iter_600.pth'
 random_walk = dict(
     type='BoundaryRandomWalk', affinity_net={{_base_.boundary_affinity_net}},
     checkpoint=affinity_checkpoint, beta=10.0, exp_times=4, radius=2)

@@ -20,7 +20,8 @@ def parse_args():
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='overrides for every label config')
     parser.add_argument('--affinity-checkpoint',
-                        help='AffinityNet checkpoint for the RandomWalk refiners')
+                        help='AffinityNet checkpoint for the random-walk refiners (RandomWalk, '
+                        'BoundaryRandomWalk)')
     return parser.parse_args()
 
 
@@ -31,7 +32,7 @@ def main():
         cfg = Config.fromfile(path)
         cfg.merge_from_dict(args.cfg_options)
         for refiner in cfg.model.refiners:
-            if refiner.type == 'RandomWalk' and args.affinity_checkpoint:
+            if 'affinity_net' in refiner and args.affinity_checkpoint:
                 refiner.checkpoint = args.affinity_checkpoint
         cfg.setdefault('name', path)
         label_cfgs.append(cfg)
