@@ -176,6 +176,19 @@ with open(metrics, 'w') as f:
     assert not other.warm
 
 
+def test_stages_are_forked_only_on_linux_without_gpu_one_process_each(monkeypatch):
+    from semformer.apis import pipeline
+    monkeypatch.setattr(pipeline.sys, 'platform', 'linux')
+    monkeypatch.setattr(pipeline.osp, 'exists', lambda p: False)
+    assert pipeline.warm_start_possible(1)
+    assert not pipeline.warm_start_possible(2)  # tools/dist_*.sh
+    monkeypatch.setattr(pipeline.osp, 'exists', lambda p: p == '/dev/nvidiactl')
+    assert not pipeline.warm_start_possible(1)
+    monkeypatch.setattr(pipeline.osp, 'exists', lambda p: False)
+    monkeypatch.setattr(pipeline.sys, 'platform', 'darwin')
+    assert not pipeline.warm_start_possible(1)
+
+
 def test_templates_must_name_earlier_stages():
     with pytest.raises(ValueError, match="refers to \\['later'\\]"):
         PipelineRunner([Stage('a', 'a', 'call', func=produce,

@@ -179,10 +179,11 @@ WARM_IMPORTS = ('torch', 'mmengine.runner', 'mmseg.apis', 'mmpretrain', 'semform
 
 
 def warm_start_possible(gpus: int = 1) -> bool:
-    """Whether stages may be forked from a pre-imported pipeline process: POSIX
-    ``fork``, one process per stage and no NVIDIA device node (a process that
-    forks must not have touched CUDA, and the check itself must not)."""
-    return (hasattr(os, 'fork') and gpus == 1
+    """Whether stages may be forked from a pre-imported pipeline process: Linux
+    (macOS forks badly after its system libraries start threads), one process
+    per stage and no NVIDIA device node (a process that forks must not have
+    touched CUDA, and the check itself must not)."""
+    return (sys.platform.startswith('linux') and gpus == 1
             and not any(osp.exists(p) for p in ('/dev/nvidiactl', '/dev/dxg')))
 
 
