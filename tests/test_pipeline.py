@@ -110,32 +110,50 @@ def test_the_report_is_written_after_every_stage(tmp_path):
 
 FAKE_TOOL = """
 import json, os, sys
-out, code = sys.argv[1], int(sys.argv[2])
-with open(out, 'w') as f:
+import torch
+out, code = sys.argv[1], sys.argv[2]
+torch.set_num_threads(2)
+x = torch.randn(256, 256)
+with open(out, 'w') as f:  # a multi-threaded torch op first
     json.dump(dict(argv=sys.argv, cwd=os.getcwd(), python=os.environ.get('PYTHON'),
-                   name=__name__), f)
-if code == 99:
+                   name=__name__, sum=float((x @ x).sum() * 0)), f)
+print('stage output')
+if code == 'raise':
     raise RuntimeError('the stage broke')
-sys.exit(code)
+sys.exit(int(code) if code.isdigit() else code)
 """
 
 
 def test_a_forked_stage_runs_like_a_new_interpreter(tmp_path, capfd):
     """``run_forked``: the script is ``__main__`` with its own argv, cwd and
-    environment, its exit code (1 for an exception, traceback printed) comes back,
-    and nothing of it leaks into the calling process."""
+    environment and writes where this process writes; its exit code comes back
+    as subprocess.run gives it; nothing of it leaks into this process. Torch ran
+    here first, and the stage's own multi-threaded torch op does not hang (the
+    stage is forked from the fork server, not from this process)."""
+    import threading
+
+    import torch
     from semformer.apis.pipeline import run_forked
+    torch.set_num_threads(2)
+    (torch.randn(256, 256) @ torch.randn(256, 256)).sum()  # this process's OpenMP pool
     script, cwd = tmp_path / 'tool.py', tmp_path / 'root'
     script.write_text(FAKE_TOOL)
     cwd.mkdir()
     argv, here = list(sys.argv), os.getcwd()
-    for code, expected in ((0, 0), (3, 3), (99, 1)):
+    for code, expected in (('0', 0), ('3', 3), ('raise', 1), ('bad input', 1)):
         out = tmp_path / f'{code}.json'
-        cmd = [sys.executable, str(script), str(out), str(code)]
-        assert run_forked(cmd, str(cwd), dict(os.environ, PYTHON='py')) == expected
+        cmd = [sys.executable, str(script), str(out), code]
+        result = []
+        worker = threading.Thread(target=lambda: result.append(
+            run_forked(cmd, str(cwd), dict(os.environ, PYTHON='py'))), daemon=True)
+        worker.start()
+        worker.join(300)
+        assert result == [expected], f'{code}: the stage hung or failed'
         assert json.loads(out.read_text()) == dict(
-            argv=cmd[1:], cwd=str(cwd), python='py', name='__main__')
-    assert 'RuntimeError: the stage broke' in capfd.readouterr().err
+            argv=cmd[1:], cwd=str(cwd), python='py', name='__main__', sum=0.0)
+    captured = capfd.readouterr()
+    assert captured.out.count('stage output') == 4
+    assert 'RuntimeError: the stage broke' in captured.err and 'bad input' in captured.err
     assert sys.argv == argv and os.getcwd() == here
     assert os.environ.get('PYTHON') != 'py'
 
@@ -174,6 +192,12 @@ with open(metrics, 'w') as f:
     # another interpreter than this one is always started anew
     other = PipelineRunner([], str(tmp_path / 'w'), python='/usr/bin/env', warm=True)
     assert not other.warm
+    # the default: where warm_start_possible says so
+    from semformer.apis import pipeline
+    for possible in (True, False):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pipeline, 'warm_start_possible', lambda gpus: possible)
+            assert PipelineRunner([], str(tmp_path / 'w')).warm is possible
 
 
 def test_stages_are_forked_only_on_linux_without_gpu_one_process_each(monkeypatch):
@@ -182,8 +206,9 @@ def test_stages_are_forked_only_on_linux_without_gpu_one_process_each(monkeypatc
     monkeypatch.setattr(pipeline.osp, 'exists', lambda p: False)
     assert pipeline.warm_start_possible(1)
     assert not pipeline.warm_start_possible(2)  # tools/dist_*.sh
-    monkeypatch.setattr(pipeline.osp, 'exists', lambda p: p == '/dev/nvidiactl')
-    assert not pipeline.warm_start_possible(1)
+    for device in ('/dev/nvidiactl', '/dev/dxg', '/dev/kfd'):
+        monkeypatch.setattr(pipeline.osp, 'exists', lambda p: p == device)
+        assert not pipeline.warm_start_possible(1), device
     monkeypatch.setattr(pipeline.osp, 'exists', lambda p: False)
     monkeypatch.setattr(pipeline.sys, 'platform', 'darwin')
     assert not pipeline.warm_start_possible(1)

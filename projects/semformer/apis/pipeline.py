@@ -174,63 +174,88 @@ class StageFailed(RuntimeError):
     """A stage's command failed; names the stage and its log."""
 
 
-#: what the tools import, loaded once by a warm pipeline before it forks a stage
+#: what the tools import, loaded once by the fork server of a warm pipeline
 WARM_IMPORTS = ('torch', 'mmengine.runner', 'mmseg.apis', 'mmpretrain', 'semformer')
 
 
 def warm_start_possible(gpus: int = 1) -> bool:
-    """Whether stages may be forked from a pre-imported pipeline process: Linux
-    (macOS forks badly after its system libraries start threads), one process
-    per stage and no NVIDIA device node (a process that forks must not have
-    touched CUDA, and the check itself must not)."""
-    return (sys.platform.startswith('linux') and gpus == 1
-            and not any(osp.exists(p) for p in ('/dev/nvidiactl', '/dev/dxg')))
+    """Whether stages may be started from a warm fork server: Linux (macOS forks
+    badly once its system libraries run threads), one process per stage, and no
+    GPU device node (NVIDIA, WSL, ROCm): forked GPU processes are not worth the
+    risk where a training dwarfs the imports anyway."""
+    return (sys.platform.startswith('linux') and gpus == 1 and not any(
+        osp.exists(p) for p in ('/dev/nvidiactl', '/dev/dxg', '/dev/kfd')))
+
+
+class _InheritedFd:
+    """A file descriptor of this process, handed to a forkserver child as its own
+    (``multiprocessing.reduction.DupFd`` made while the child is spawned)."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def __reduce__(self):
+        from multiprocessing import reduction
+        return (_detach, (reduction.DupFd(self.fd), ))
+
+
+def _detach(dup_fd) -> int:
+    return dup_fd.detach()
+
+
+def _run_stage_script(cmd: List[str], cwd: str, env: Dict[str, str], stdout: int,
+                      stderr: int):
+    """A warm stage's body, in a process forked by the fork server: this
+    process's output goes where the pipeline's goes, fresh random seeds (a new
+    interpreter's), then the script as ``__main__``."""
+    import random
+    import runpy
+
+    import numpy as np
+    os.dup2(stdout, 1)
+    os.dup2(stderr, 2)
+    os.close(stdout)
+    os.close(stderr)
+    random.seed()
+    np.random.seed()
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = list(cmd[1:])
+    runpy.run_path(cmd[1], run_name='__main__')
 
 
 def run_forked(cmd: Sequence[str], cwd: str, env: Mapping[str, str]) -> int:
-    """Run ``cmd`` (``[python, script, *args]``) in a fork of this process
-    instead of a new interpreter: the script runs as ``__main__`` with
-    ``sys.argv = cmd[1:]``, in ``cwd`` with ``env``; the imports this process
-    already made (:data:`WARM_IMPORTS`) are not repeated. Returns the exit code
-    (1 for an uncaught exception, whose traceback is printed; ``-N`` for a
-    signal), as ``subprocess.run`` would."""
-    import importlib
-    for name in WARM_IMPORTS:
-        importlib.import_module(name)
+    """Run ``cmd`` (``[python, script, *args]``) in a process forked from a fork
+    server (``multiprocessing``'s ``forkserver``: a fresh interpreter that has
+    imported :data:`WARM_IMPORTS` once and runs nothing else) instead of a new
+    interpreter per stage. The script runs as ``__main__`` with ``sys.argv =
+    cmd[1:]``, in ``cwd`` with ``env``, writing to this process's stdout and
+    stderr. Returns the exit code as ``subprocess.run`` would (1 for an uncaught
+    exception, whose traceback is printed; ``-N`` for signal N). Ctrl-C stops
+    the stage (SIGINT, then SIGKILL after 30 s) and is raised again here."""
+    import multiprocessing
+    import signal
+    ctx = multiprocessing.get_context('forkserver')
+    ctx.set_forkserver_preload(list(WARM_IMPORTS))
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the stage
-        code = 1
-        try:
-            os.chdir(cwd)
-            os.environ.clear()
-            os.environ.update(env)
-            sys.argv = list(cmd[1:])
-            import runpy
-            runpy.run_path(cmd[1], run_name='__main__')
-            code = 0
-        except SystemExit as e:
-            code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-            if not isinstance(e.code, (int, type(None))):
-                print(e.code, file=sys.stderr)
-        except BaseException:
-            import traceback
-            traceback.print_exc()
-        finally:
-            try:  # what a normal interpreter exit does: flush logs, stop workers
-                import atexit
-                atexit._run_exitfuncs()
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-            return os.waitstatus_to_exitcode(status)
-        except KeyboardInterrupt:  # the stage got the same signal; let it end
-            continue
+    proc = ctx.Process(
+        target=_run_stage_script, name='stage',
+        args=(list(cmd), cwd, dict(env), _InheritedFd(1),
+              _InheritedFd(2)))
+    proc.start()
+    try:
+        proc.join()
+    except KeyboardInterrupt:
+        if proc.is_alive():
+            os.kill(proc.pid, signal.SIGINT)
+            proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        raise
+    return proc.exitcode
 
 
 class PipelineRunner:
@@ -261,12 +286,12 @@ class PipelineRunner:
             Defaults to None.
         python (str): interpreter for the tools. Defaults to ``sys.executable``.
         log (callable): where progress lines go. Defaults to ``print``.
-        warm (bool, optional): run each one-process stage in a fork of this
-            process (:func:`run_forked`), which imports torch and the
-            OpenMMLab packages once for the whole chain (about 4-5 s per stage
-            on a 2-core CPU) instead of a new interpreter per stage. Only with
+        warm (bool, optional): start each one-process stage from a fork
+            server (:func:`run_forked`) that imports torch and the OpenMMLab
+            packages once for the whole chain, instead of a new interpreter per
+            stage (4-5 s of imports per stage on a 2-core CPU). Only with
             ``python`` the running interpreter. Defaults to None: on where
-            :func:`warm_start_possible` (no GPU, one process per stage).
+            :func:`warm_start_possible` (Linux, no GPU, one process per stage).
     """
 
     def __init__(self,
@@ -296,7 +321,7 @@ class PipelineRunner:
         self.reference = tuple(reference) if reference else None
         self.python, self.log = python, log
         self.warm = (warm_start_possible(gpus) if warm is None else warm) \
-            and osp.realpath(python) == osp.realpath(sys.executable)
+            and osp.abspath(python) == osp.abspath(sys.executable)
         self.records: Dict[str, dict] = {}
         self.rows: List[dict] = []
         known = set(self.variables)
