@@ -1,10 +1,8 @@
 # The paper's pseudo labels on the synthetic world: the authors' random walk
-# (./rw_affinitynet-vit-t8_synthetic.py), then a dense CRF (kernels scaled to 64 x 64
-# images, as ./crf_semformer_synthetic.py).
+# (./rw_affinitynet-vit-t8_synthetic.py), then the synthetic chain's dense CRF
+# (../_base_/models/dense_crf_64px.py).
 #   python tools/test.py configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py
-_base_ = ['./rw_affinitynet-vit-t8_synthetic.py']
+_base_ = ['./rw_affinitynet-vit-t8_synthetic.py', '../_base_/models/dense_crf_64px.py']
 name = 'rw-crf'
-crf = dict(type='DenseCRF', iterations=10, gaussian_sxy=3, gaussian_compat=3,
-           bilateral_sxy=10, bilateral_srgb=10, bilateral_compat=10, gt_prob=0.7)
-model = dict(refiners=[{{_base_.random_walk}}, crf])
+model = dict(refiners=[{{_base_.random_walk}}, {{_base_.crf}}])
 test_cfg = dict(out_dir='data/synthetic/VOC2012/PseudoLabels/rw-crf')
