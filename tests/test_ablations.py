@@ -17,9 +17,11 @@ def test_ablation_tool_writes_one_row_per_variant(synthetic_root, tmp_path):
         shutil.copytree(osp.join(REPO, folder), osp.join(repo, folder))
     shutil.copytree(synthetic_root, osp.join(repo, 'data/synthetic/VOC2012'))
     variants = ['baseline', 'no-ss', 'cra-u6', 'decoder-1']
+    # every stage a new interpreter: the cold path end to end (the pipeline and
+    # benchmark smoke tests start theirs from the fork server)
     proc = subprocess.run(
-        [sys.executable, 'tools/run_ablations.py', '--max-iters', '2', '--variants',
-         *variants],
+        [sys.executable, 'tools/run_ablations.py', '--max-iters', '2', '--no-warm',
+         '--variants', *variants],
         cwd=repo, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     work = osp.join(repo, 'work_dirs/ablations')

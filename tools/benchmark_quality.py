@@ -129,6 +129,10 @@ def main():
     parser.add_argument('--num-val', type=int, default=300)
     parser.add_argument('--max-iters', type=int,
                         help='shorten every training to this many iterations (smoke test)')
+    parser.add_argument('--no-warm', action='store_true',
+                        help='start every stage in a new interpreter (default on Linux '
+                        'without GPU: stages start from a fork server that imports '
+                        'torch and the OpenMMLab packages once)')
     args = parser.parse_args()
     work = osp.join(ROOT, args.work_dir)
     data_dir = osp.join(ROOT, 'data/synthetic')
@@ -147,7 +151,8 @@ def main():
         if s.name not in ('data', ) and not s.after:
             s.after = ('data', )
     runner = PipelineRunner(stages, work, root=ROOT, max_iters=args.max_iters,
-                            report='stages', title='benchmark stages')
+                            report='stages', title='benchmark stages',
+                            warm=False if args.no_warm else None)
     runner.run()
     rows = [result_row(runner, name, seed) for seed in args.seeds for name in args.methods]
     report(rows, work, args)

@@ -102,6 +102,10 @@ def main():
                         choices=list(VARIANTS))
     parser.add_argument('--max-iters', type=int,
                         help='shorten every training to this many iterations (smoke test)')
+    parser.add_argument('--no-warm', action='store_true',
+                        help='start every stage in a new interpreter (default on Linux '
+                        'without GPU: stages start from a fork server that imports '
+                        'torch and the OpenMMLab packages once)')
     args = parser.parse_args()
     work = osp.join(ROOT, args.work_dir)
     needed = list(args.variants)
@@ -114,7 +118,8 @@ def main():
         if name != 'baseline':
             stages += variant_stages(name)
     runner = PipelineRunner(stages, work, root=ROOT, max_iters=args.max_iters,
-                            report='stages', title='ablation stages')
+                            report='stages', title='ablation stages',
+                            warm=False if args.no_warm else None)
     runner.run()
     report([cam_row(name, runner) for name in args.variants], work)
 
