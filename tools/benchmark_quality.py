@@ -21,7 +21,7 @@ import argparse
 import os.path as osp
 import statistics
 
-from semformer.apis import PipelineRunner, Stage
+from semformer.apis import PipelineRunner, Stage, add_warm_argument
 from semformer.apis.adapt import dataset_options
 from semformer.apis.chains import ChainBuilder, synthetic_data_stage
 from semformer.apis.report import write_table
@@ -129,10 +129,7 @@ def main():
     parser.add_argument('--num-val', type=int, default=300)
     parser.add_argument('--max-iters', type=int,
                         help='shorten every training to this many iterations (smoke test)')
-    parser.add_argument('--no-warm', action='store_true',
-                        help='start every stage in a new interpreter (default on Linux '
-                        'without GPU: stages start from a fork server that imports '
-                        'torch and the OpenMMLab packages once)')
+    add_warm_argument(parser)
     args = parser.parse_args()
     work = osp.join(ROOT, args.work_dir)
     data_dir = osp.join(ROOT, 'data/synthetic')

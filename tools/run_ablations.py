@@ -12,7 +12,7 @@ CAM mIoU on val without / with CRA, best threshold, FP, FN, train minutes.
 import argparse
 import os.path as osp
 
-from semformer.apis import PipelineRunner, Stage
+from semformer.apis import PipelineRunner, Stage, add_warm_argument
 from semformer.apis.report import write_table
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -102,10 +102,7 @@ def main():
                         choices=list(VARIANTS))
     parser.add_argument('--max-iters', type=int,
                         help='shorten every training to this many iterations (smoke test)')
-    parser.add_argument('--no-warm', action='store_true',
-                        help='start every stage in a new interpreter (default on Linux '
-                        'without GPU: stages start from a fork server that imports '
-                        'torch and the OpenMMLab packages once)')
+    add_warm_argument(parser)
     args = parser.parse_args()
     work = osp.join(ROOT, args.work_dir)
     needed = list(args.variants)

@@ -26,7 +26,7 @@ import argparse
 import os.path as osp
 import sys
 
-from semformer.apis import PipelineRunner, StageFailed
+from semformer.apis import PipelineRunner, StageFailed, add_warm_argument
 from semformer.apis.chains import (SEG_LABELS, SYNTHETIC_DATA_DIR, UPPER_BOUND_REFERENCE,
                                    coco_chain, folder_chain, synthetic_chain, voc_chain)
 from semformer.datasets.checks import DatasetCheckError
@@ -58,10 +58,7 @@ def parse_args(argv=None):
                         "paper's); every refinement is run and scored either way")
     parser.add_argument('--seed', type=int,
                         help="randomness.seed of every training (default: each config's)")
-    parser.add_argument('--no-warm', action='store_true',
-                        help='start every stage in a new interpreter (default on a '
-                        'machine without GPU: stages are forked from this process, '
-                        'which imports torch and the OpenMMLab packages once)')
+    add_warm_argument(parser)
     return parser.parse_args(argv)
 
 

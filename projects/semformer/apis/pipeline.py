@@ -225,6 +225,15 @@ def _run_stage_script(cmd: List[str], cwd: str, env: Dict[str, str], stdout: int
     runpy.run_path(cmd[1], run_name='__main__')
 
 
+def add_warm_argument(parser) -> None:
+    """``--no-warm`` for a tool that runs a :class:`PipelineRunner`; pass
+    ``warm=False if args.no_warm else None`` to it."""
+    parser.add_argument('--no-warm', action='store_true',
+                        help='start every stage in a new interpreter (default on Linux '
+                        'without GPU: stages start from a fork server that imports '
+                        'torch and the OpenMMLab packages once)')
+
+
 def run_forked(cmd: Sequence[str], cwd: str, env: Mapping[str, str]) -> int:
     """Run ``cmd`` (``[python, script, *args]``) in a process forked from a fork
     server (``multiprocessing``'s ``forkserver``: a fresh interpreter that has
