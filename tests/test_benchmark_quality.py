@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from conftest import REPO, load_tool
+from semformer.apis.adapt import load
 
 
 def test_benchmark_runs_every_method_through_every_stage(tmp_path):
@@ -32,7 +33,8 @@ def test_benchmark_runs_every_method_through_every_stage(tmp_path):
     assert [(r['method'], r['seed']) for r in rows] == [
         ('semformer', 3), ('mctformer-v2', 3), ('semformer', 4), ('mctformer-v2', 4)]
     for r in rows:
-        for key in ('cam_val', 'cam_val_plain', 'cam_train', 'pseudo', 'final'):
+        for key in ('cam_val', 'cam_val_plain', 'cam_train', 'pseudo', 'final',
+                    'final_tta'):
             assert 0 <= r[key] <= 100, r
         key = f'{r["method"].replace("-", "_")}_seed{r["seed"]}'
         cams = sorted(os.listdir(osp.join(work, key + '_cams', 'out')))
@@ -42,6 +44,9 @@ def test_benchmark_runs_every_method_through_every_stage(tmp_path):
             assert npz['cams'].ndim == 3
         assert osp.isfile(osp.join(work, key + '_cam', 'iter_2.pth'))
         assert osp.isfile(osp.join(work, key + '_seg', 'iter_2.pth'))
+        # the multi-scale + flip test of this run's DeepLabV3+
+        with open(osp.join(work, key + '_seg_tta', 'stage.json')) as f:
+            assert json.load(f)['metrics']['mIoU'] == r['final_tta']
         # the seed reached mmengine, and DeepLab trained on this run's labels
         with open(osp.join(work, key + '_seg', 'deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py')) as f:
             dumped = f.read()
@@ -66,25 +71,40 @@ def test_single_stage_methods_are_one_training_read_from_its_validation():
     bq = load_tool('tools/benchmark_quality.py')
 
     class Builder:
-        def options(self, config, opts):
+        def options(self, config, opts, **kwargs):
             return list(opts)
 
     for name in ('afa', 'toco'):
         stages = bq.method_stages(Builder(), name, 7, 400)
-        assert [(s.name, s.kind) for s in stages] == [(f'{name}_seed7_cam', 'train')]
-        assert stages[0].config == bq.METHODS[name][1]
+        assert [(s.name, s.kind) for s in stages] == [
+            (f'{name}_seed7_cam', 'train'), (f'{name}_seed7_ss', 'test')]
+        assert stages[0].config == stages[1].config == bq.METHODS[name][1]
         assert osp.isfile(osp.join(REPO, stages[0].config))
         assert stages[0].options == ['randomness.seed=7']
+        # the head of that training, tested at one scale without flip
+        assert stages[1].checkpoint == '{%s_seed7_cam.checkpoint}' % name
+        assert stages[1].options == ['model.test_cfg.scales=[1.0]',
+                                     'model.test_cfg.flip=False']
+        # the methods' own test (their validation) is multi-scale + flip
+        test_cfg = load(osp.join(REPO, stages[0].config))['model']['test_cfg']
+        assert len(test_cfg['scales']) > 1 and test_cfg['flip']
 
     class Runner:
         records = {'toco_seed7_cam': {'minutes': 3.5}}
 
         def metrics(self, name):
-            assert name == 'toco_seed7_cam'
-            return {'cam/mIoU': 41.0, 'cam/threshold': 0.3, 'mIoU': 52.5}
+            return {'toco_seed7_cam': {'cam/mIoU': 41.0, 'cam/threshold': 0.3,
+                                       'mIoU': 52.5},
+                    'toco_seed7_ss': {'cam/mIoU': 40.0, 'mIoU': 50.5}}[name]
+
+    # a multi-stage method's DeepLabV3+ is also tested multi-scale + flip
+    stages = {s.name: s for s in bq.method_stages(Builder(), 'cam', 7, 400)}
+    tta = stages['cam_seed7_seg_tta']
+    assert (tta.kind, tta.config, tta.args, tta.checkpoint) == (
+        'test', bq.SEG, ['--tta'], '{cam_seed7_seg.checkpoint}')
 
     row = bq.result_row(Runner(), 'toco', 7)
-    assert (row['cam_val'], row['final'], row['threshold'], row['train_minutes']) == (
-        41.0, 52.5, 0.3, 3.5)
+    assert (row['cam_val'], row['final'], row['final_tta'], row['threshold'],
+            row['train_minutes']) == (41.0, 50.5, 52.5, 0.3, 3.5)
     assert row['pseudo'] is None and row['cam_train'] is None
     assert bq.fmt([row['pseudo']]) == ''

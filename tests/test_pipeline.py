@@ -249,12 +249,27 @@ def test_key_options_reach_into_lists():
 def test_the_main_chain_points_every_config_at_its_run(tmp_path):
     stages = {s.name: s for s in synthetic_chain(REPO, data_dir=str(tmp_path / 'd'))}
     # the upper bound first, so the report relates every later mIoU to it
-    assert list(stages)[:5] == ['data', 'upper_bound', 'caae', 'semformer', 'cams']
+    assert list(stages)[:6] == ['data', 'upper_bound', 'upper_bound_tta', 'caae',
+                                'semformer', 'cams']
     assert stages['upper_bound'].inputs() == ['data']
     assert {n: s.score for n, s in stages.items() if s.score} == dict(
-        upper_bound='mIoU', crf='pseudo/mIoU', par='pseudo/mIoU', seeds='pseudo/mIoU',
-        rw='pseudo/mIoU', rw_crf='pseudo/mIoU', threshold='pseudo/mIoU', seg='mIoU',
-        seg_tta='mIoU')
+        upper_bound='mIoU', upper_bound_tta='mIoU', crf='pseudo/mIoU', par='pseudo/mIoU',
+        seeds='pseudo/mIoU', rw='pseudo/mIoU', rw_crf='pseudo/mIoU',
+        threshold='pseudo/mIoU', seg='mIoU', seg_tta='mIoU')
+    # the multi-scale + flip tests: of the upper bound's and of the last network's
+    # checkpoints, the latter related to the former (not to the single-scale bound)
+    for name, trained in (('upper_bound_tta', 'upper_bound'), ('seg_tta', 'seg')):
+        assert stages[name].checkpoint == '{%s.checkpoint}' % trained
+        assert stages[name].args == ['--tta'] and stages[name].kind == 'test'
+        assert stages[name].config == SYNTHETIC['seg']
+    assert stages['upper_bound_tta'].inputs() == ['upper_bound']
+    assert stages['seg_tta'].reference == stages['upper_bound_tta'].reference \
+        == 'upper_bound_tta'
+    assert all(s.reference is None for n, s in stages.items()
+               if n not in ('seg_tta', 'upper_bound_tta'))
+    plain = {s.name: s for s in synthetic_chain(REPO, data_dir=str(tmp_path / 'd'),
+                                                upper_bound=False)}
+    assert 'upper_bound_tta' not in plain and plain['seg_tta'].reference is None
     assert stages['semformer'].inputs() == ['caae']
     # CAMs and pseudo labels go to the run's folders, not into the dataset
     assert any(o.endswith('cam_dir={cams.out_dir}') for o in stages['crf'].options)
@@ -331,7 +346,7 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
             '--work-dir', work]
     proc = run_tool(args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert '[stage 15/15] overlays of val images' in proc.stdout
+    assert '[stage 16/16] overlays of val images' in proc.stdout
     report = json.loads(open(osp.join(work, 'results.json')).read())
     rows = {r['stage']: r for r in report['rows']}
     assert rows['dataset check']['result'].startswith('46 images, 5 classes')
@@ -391,6 +406,7 @@ def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, mon
     assert 'val_dataloader.batch_size=1' in stages['caae'].options
     assert 'test_dataloader.batch_size=1' in stages['cams'].options
     assert 'test_dataloader.batch_size=1' in stages['seg_tta'].options
+    assert 'test_dataloader.batch_size=1' in stages['upper_bound_tta'].options
     assert not any(o.startswith('train_dataloader.batch_size')
                    for s in stages.values() for o in s.options)
 
@@ -500,3 +516,32 @@ def test_report_relates_scores_to_the_reference_stage(tmp_path):
         ('upper bound', '100'), ('stage a', '50'), ('stage b', ''), ('row 1', '75'),
         ('row 2', '')]
     assert '% of ub' in open(tmp_path / 'work/results.md').read()
+
+
+def test_a_stage_can_relate_its_score_to_another_stage(tmp_path):
+    """Stage(reference=...): that stage's score (same metric) replaces the runner's
+    reference stage for this stage's rows; empty until it has run; no dependency."""
+    def stages(with_ub2=True):
+        return [
+            Stage('ub', 'upper bound', 'call', func=produce, kwargs=dict(value='abcd'),
+                  score='score'),  # 4
+            Stage('a', 'stage a', 'call', func=produce, kwargs=dict(value='ab'),
+                  score='score', reference='ub2',  # 2
+                  summary=lambda m, o: [('row', 'one', 1.0)]),
+        ] + ([Stage('ub2', 'upper bound 2', 'call', func=produce,
+                    kwargs=dict(value='abcdefgh'), score='score',
+                    reference='ub2')] if with_ub2 else [])  # 8
+
+    def relative(work):
+        with open(tmp_path / work / 'results.json') as f:
+            return [(r['stage'], r['relative']) for r in json.load(f)['rows']]
+
+    assert stages()[1].inputs() == []
+    for full in (False, True):  # the second run reuses ub and a
+        PipelineRunner(stages(full), str(tmp_path / 'w1'), root=REPO, log=lambda s: None,
+                       reference=('ub', 'score', '% of ub')).run()
+        if not full:
+            assert relative('w1') == [('upper bound', '100'), ('stage a', ''),
+                                      ('row', '')]
+    assert relative('w1') == [('upper bound', '100'), ('stage a', '25'), ('row', '12'),
+                              ('upper bound 2', '100')]

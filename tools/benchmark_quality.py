@@ -7,9 +7,11 @@ config): train (``tools/train.py``; SemFormer's frozen CAAE is trained once, wit
 seed 0, and shared by its seeds) -> CAM mIoU on val (threshold picked there) ->
 CAMs of the train split (``tools/test.py``, ``ResumableTestLoop``) -> dense-CRF
 pseudo labels at that threshold -> DeepLabV3+ trained on them for ``--seg-iters``
-iterations -> mIoU on val (single scale). AFA and ToCo are single-stage: one
-training whose last validation gives the CAM mIoU and the final mIoU of their own
-segmentation head (no pseudo-label or retraining stage). The seed is mmengine's
+iterations -> mIoU on val, single scale and multi-scale + flip (``tools/test.py
+--tta``). AFA and ToCo are single-stage: one training whose last validation gives
+the CAM mIoU and the mIoU of their own segmentation head at the method's
+multi-scale + flip test, then a single-scale test of that head (no pseudo-label or
+retraining stage). The seed is mmengine's
 ``randomness.seed`` of every training; the dataset is the same for all seeds.
 Stages run through ``semformer.apis.PipelineRunner`` (reused while their
 config, options and inputs are unchanged). Writes ``benchmark.{md,json}`` to
@@ -46,21 +48,31 @@ SINGLE_STAGE = ('afa', 'toco')
 COLUMNS = [  # key, header
     ('cam_val', 'CAM mIoU, val'), ('cam_val_plain', 'CAM mIoU, val, unrefined maps'),
     ('cam_train', 'CAM mIoU, train'), ('pseudo', 'pseudo-label mIoU (CRF), train'),
-    ('final', 'final mIoU, val (DeepLabV3+; AFA/ToCo: own head)'),
+    ('final', 'final mIoU, val, single scale (DeepLabV3+; AFA/ToCo: own head)'),
+    ('final_tta', 'final mIoU, val, multi-scale + flip'),
     ('train_minutes', 'train minutes (CAM model)'),
 ]
 
 
 def method_stages(b, name, seed, seg_iters):
     """One method with one seed: CAM model -> CAMs of train -> CRF labels ->
-    DeepLabV3+ (its last validation is the final mIoU)."""
+    DeepLabV3+ (its last validation is the final mIoU), then DeepLabV3+'s
+    multi-scale + flip test. A single-stage method is one training (its last
+    validation: the CAMs and its head at the method's multi-scale + flip
+    ``test_cfg``), then a single-scale test of its head, so that both final
+    columns compare like with like."""
     config = METHODS[name][1]
     key = f'{name.replace("-", "_")}_seed{seed}'
     seed_opt = f'randomness.seed={seed}'
     caae = ['model.caae_checkpoint={caae.checkpoint}'] if name == 'semformer' else []
     if name in SINGLE_STAGE:
-        return [Stage(f'{key}_cam', f'{name}, seed {seed}: single-stage training', 'train',
-                      config, options=b.options(config, [seed_opt]))]
+        return [
+            Stage(f'{key}_cam', f'{name}, seed {seed}: single-stage training', 'train',
+                  config, options=b.options(config, [seed_opt])),
+            Stage(f'{key}_ss', f'{name}, seed {seed}: its head, single scale', 'test',
+                  config, checkpoint='{' + key + '_cam.checkpoint}',
+                  options=b.options(config, ['model.test_cfg.scales=[1.0]',
+                                             'model.test_cfg.flip=False']))]
     return [
         Stage(f'{key}_cam', f'{name}, seed {seed}: CAM model', 'train', config,
               options=b.options(config, [seed_opt] + caae)),
@@ -76,6 +88,9 @@ def method_stages(b, name, seed, seg_iters):
         Stage(f'{key}_seg', f'{name}, seed {seed}: DeepLabV3+', 'train', SEG,
               max_iters=seg_iters,
               options=b.options(SEG, [seed_opt], train_labels='{' + key + '_crf.out_dir}')),
+        Stage(f'{key}_seg_tta', f'{name}, seed {seed}: DeepLabV3+, multi-scale + flip',
+              'test', SEG, checkpoint='{' + key + '_seg.checkpoint}', args=['--tta'],
+              options=b.options(SEG, [])),
     ]
 
 
@@ -85,13 +100,15 @@ def result_row(runner, name, seed):
     if name in SINGLE_STAGE:
         return dict(method=name, seed=seed, threshold=cam['cam/threshold'],
                     cam_val=cam['cam/mIoU'], cam_val_plain=None, cam_train=None,
-                    pseudo=None, final=cam['mIoU'],
+                    pseudo=None, final=runner.metrics(f'{key}_ss')['mIoU'],
+                    final_tta=cam['mIoU'],
                     train_minutes=runner.records[f'{key}_cam']['minutes'])
     return dict(method=name, seed=seed, threshold=cam['cam/threshold'],
                 cam_val=cam['cam/mIoU'], cam_val_plain=cam.get('cam/plain_mIoU'),
                 cam_train=runner.metrics(f'{key}_cams')['cam/mIoU'],
                 pseudo=runner.metrics(f'{key}_crf')['pseudo/mIoU'],
                 final=runner.metrics(f'{key}_seg')['mIoU'],
+                final_tta=runner.metrics(f'{key}_seg_tta')['mIoU'],
                 train_minutes=runner.records[f'{key}_cam']['minutes'])
 
 

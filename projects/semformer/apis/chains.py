@@ -194,7 +194,8 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
     stages.append(Stage(
         'seg_tta', '6 DeepLabV3+, val, multi-scale + flip', 'test', c['seg'],
         checkpoint='{seg.checkpoint}', args=['--tta'], options=b.options(c['seg']),
-        summary=seg_summary, score='mIoU'))
+        summary=seg_summary, score='mIoU',
+        reference='upper_bound_tta' if upper_bound else None))
     labels = [r for r, _ in REFINEMENTS]
     stages.append(Stage(
         'overlays', 'overlays of val images', 'call', func=draw_overlays,
@@ -206,11 +207,16 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
             seg=[c['seg'], '{seg.checkpoint}', b.options(c['seg'])]),
         summary=lambda m, o: o['figure']))
     if upper_bound:  # first: the report relates every later mIoU to it as it runs
-        stages.insert(0, Stage(
-            'upper_bound', '0 DeepLabV3+ on the ground-truth masks (upper bound)',
-            'train', c['seg'],
-            options=b.options(c['seg'], train_labels='SegmentationClass'),
-            summary=seg_summary, score='mIoU', after=after))
+        stages[:0] = [
+            Stage('upper_bound', '0 DeepLabV3+ on the ground-truth masks (upper bound)',
+                  'train', c['seg'],
+                  options=b.options(c['seg'], train_labels='SegmentationClass'),
+                  summary=seg_summary, score='mIoU', after=after),
+            # the multi-scale + flip test of DeepLabV3+ is related to this one
+            Stage('upper_bound_tta', '0 upper bound, val, multi-scale + flip', 'test',
+                  c['seg'], checkpoint='{upper_bound.checkpoint}', args=['--tta'],
+                  options=b.options(c['seg']), summary=seg_summary, score='mIoU',
+                  reference='upper_bound_tta')]
     return ([data_stage] if data_stage else []) + stages
 
 

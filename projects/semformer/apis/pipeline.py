@@ -77,6 +77,10 @@ class Stage:
             ``(row title, cell, score)`` for extra rows under it. Defaults to None.
         score (str, optional): the metric (e.g. ``'mIoU'``) that the runner's
             ``reference`` column relates to the reference stage's. Defaults to None.
+        reference (str, optional): relate this stage's score to the same metric of
+            this stage instead of the runner's reference stage (e.g. a multi-scale
+            test to the multi-scale test of the upper bound). Not a dependency: the
+            cell stays empty until that stage has run. Defaults to None.
         after (Sequence[str]): stages it depends on besides those its templates
             name (e.g. the dataset check). Defaults to ().
         args (Sequence[str]): more command-line arguments of the tool (e.g.
@@ -98,6 +102,7 @@ class Stage:
     max_iters: Optional[int] = None
     summary: Optional[Callable[[dict, dict], Cells]] = None
     score: Optional[str] = None
+    reference: Optional[str] = None
     after: Sequence[str] = ()
     args: Sequence[str] = ()
     gpus: Optional[int] = None
@@ -549,17 +554,20 @@ class PipelineRunner:
         main = cells if isinstance(cells, str) else ''
         score = rec.get('metrics', {}).get(stage.score) if stage.score else None
         self.rows = [r for r in self.rows if r.get('_stage') != stage.name]
-        self.rows.append(dict(_stage=stage.name, _score=score, stage=stage.title,
+        self.rows.append(dict(_stage=stage.name, _score=score, _ref=stage.reference,
+                              stage=stage.title,
                               status=rec['status'], minutes=rec.get('minutes'),
                               result=main or ''))
         if cells and not isinstance(cells, str):
             for title, cell, *rest in cells:
                 self.rows.append(dict(_stage=stage.name, _score=rest[0] if rest else None,
-                                      stage=title, status='', minutes=None, result=cell))
+                                      _ref=stage.reference, stage=title, status='', minutes=None, result=cell))
 
-    def _relative(self, score: Optional[float]) -> str:
-        """``score`` in % of the reference metric ('' if either is missing)."""
-        name, key, _ = self.reference
+    def _relative(self, score: Optional[float], name: Optional[str] = None) -> str:
+        """``score`` in % of the reference metric of stage ``name`` (default: the
+        runner's reference stage); '' if either is missing."""
+        default, key, _ = self.reference
+        name = name or default
         ref = self.records.get(name, {}).get('metrics', {}).get(key)
         if score is None or not ref:
             return ''
@@ -575,7 +583,7 @@ class PipelineRunner:
             columns.append(('relative', self.reference[2]))
             footer['relative'] = ''
             for row, raw in zip(rows, self.rows):
-                row['relative'] = self._relative(raw.get('_score'))
+                row['relative'] = self._relative(raw.get('_score'), raw.get('_ref'))
         total = sum(r['minutes'] or 0 for r in rows)
         footer['minutes'] = total
         return write_table(
