@@ -130,3 +130,20 @@ def load_tool(path, name=None):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def seg_loss_history(model, inputs, samples, steps=8, lr=3e-3):
+    """``loss_seg`` of a single-stage WSSS model (AFA, ToCo) over ``steps`` AdamW
+    steps on ``L_seg`` alone that train only its segmentation head, so that the
+    online pseudo labels stay fixed. The random views are the same in every run."""
+    import torch
+    optim = torch.optim.AdamW(model.decode_head.parameters(), lr=lr)
+    history = []
+    for step in range(steps):
+        torch.manual_seed(step)
+        loss = model.loss(inputs, samples)['loss_seg']
+        history.append(loss.item())
+        optim.zero_grad()
+        loss.backward()
+        optim.step()
+    return history

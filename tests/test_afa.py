@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import REPO, lr_curve
+from conftest import REPO, lr_curve, seg_loss_history
 from semformer.models.segmentors.afa import attention_logits
 from semformer.models.segmentors.single_stage_wsss import (cams_to_label, label_relation,
                                                            radius_mask)
@@ -322,19 +322,10 @@ def test_a_few_steps_lower_the_losses(backbone):
 def test_the_head_learns_the_online_labels(backbone):
     """L_seg alone, only the segmentation head trained (so the online pseudo
     labels stay fixed): the loss falls at every step."""
-    model = tiny_afa(backbone).train()
-    x, samples = batch()
-    optim = torch.optim.AdamW(model.decode_head.parameters(), lr=3e-3)
-    history = []
-    for step in range(8):
-        torch.manual_seed(step)  # the same views in every run
-        loss = model.loss(x, samples)['loss_seg']
-        history.append(loss.item())
-        optim.zero_grad()
-        loss.backward()
-        optim.step()
+    history = seg_loss_history(tiny_afa(backbone).train(), *batch())
     assert all(b < a for a, b in zip(history, history[1:])), history
     assert history[-1] < 0.92 * history[0]
+
 
 def test_predict_segmentation_and_cams():
     model = tiny_afa().eval()
