@@ -317,7 +317,6 @@ def test_a_few_steps_lower_the_losses(backbone):
     assert last['loss_cls'] < first['loss_cls'] and last['loss_aff'] < first['loss_aff']
 
 
-
 @pytest.mark.parametrize('backbone', ['mit', 'vit'])
 def test_the_head_learns_the_online_labels(backbone):
     """L_seg alone, only the segmentation head trained (so the online pseudo

@@ -520,28 +520,33 @@ def test_report_relates_scores_to_the_reference_stage(tmp_path):
 
 def test_a_stage_can_relate_its_score_to_another_stage(tmp_path):
     """Stage(reference=...): that stage's score (same metric) replaces the runner's
-    reference stage for this stage's rows; empty until it has run; no dependency."""
-    def stages(with_ub2=True):
+    reference stage for this stage's rows; empty until it has run; no dependency;
+    a name that is not a stage of the run is refused."""
+    def snapshot(stage_dir):  # the report as it stands when this stage runs
+        with open(osp.join(osp.dirname(stage_dir), 'results.json')) as f:
+            return dict(rows=[[r['stage'], r['relative']] for r in json.load(f)['rows']])
+
+    def stages(reference='ub2'):
         return [
             Stage('ub', 'upper bound', 'call', func=produce, kwargs=dict(value='abcd'),
                   score='score'),  # 4
             Stage('a', 'stage a', 'call', func=produce, kwargs=dict(value='ab'),
-                  score='score', reference='ub2',  # 2
+                  score='score', reference=reference,  # 2
                   summary=lambda m, o: [('row', 'one', 1.0)]),
-        ] + ([Stage('ub2', 'upper bound 2', 'call', func=produce,
-                    kwargs=dict(value='abcdefgh'), score='score',
-                    reference='ub2')] if with_ub2 else [])  # 8
-
-    def relative(work):
-        with open(tmp_path / work / 'results.json') as f:
-            return [(r['stage'], r['relative']) for r in json.load(f)['rows']]
+            Stage('snap', 'snapshot', 'call', func=snapshot),
+            Stage('ub2', 'upper bound 2', 'call', func=produce,
+                  kwargs=dict(value='abcdefgh'), score='score', reference='ub2'),  # 8
+        ]
 
     assert stages()[1].inputs() == []
-    for full in (False, True):  # the second run reuses ub and a
-        PipelineRunner(stages(full), str(tmp_path / 'w1'), root=REPO, log=lambda s: None,
-                       reference=('ub', 'score', '% of ub')).run()
-        if not full:
-            assert relative('w1') == [('upper bound', '100'), ('stage a', ''),
-                                      ('row', '')]
-    assert relative('w1') == [('upper bound', '100'), ('stage a', '25'), ('row', '12'),
-                              ('upper bound 2', '100')]
+    with pytest.raises(ValueError, match="'a': reference 'ub3' is not a stage"):
+        PipelineRunner(stages('ub3'), str(tmp_path / 'w0'), root=REPO)
+    runner = PipelineRunner(stages(), str(tmp_path / 'w1'), root=REPO, log=lambda s: None,
+                            reference=('ub', 'score', '% of ub'))
+    runner.run()
+    assert runner.outputs('snap')['rows'] == [
+        ['upper bound', '100'], ['stage a', ''], ['row', '']]
+    with open(tmp_path / 'w1' / 'results.json') as f:
+        assert [(r['stage'], r['relative']) for r in json.load(f)['rows']] == [
+            ('upper bound', '100'), ('stage a', '25'), ('row', '12'), ('snapshot', ''),
+            ('upper bound 2', '100')]

@@ -466,7 +466,6 @@ def test_a_few_steps_lower_the_losses():
     assert last['loss_cls'] < first['loss_cls'] and last['loss_ptc'] < first['loss_ptc']
 
 
-
 def test_the_head_learns_the_online_labels():
     """L_seg alone, only the segmentation head trained (so the online pseudo
     labels stay fixed): the loss falls at every step."""

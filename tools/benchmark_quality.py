@@ -59,8 +59,9 @@ def method_stages(b, name, seed, seg_iters):
     DeepLabV3+ (its last validation is the final mIoU), then DeepLabV3+'s
     multi-scale + flip test. A single-stage method is one training (its last
     validation: the CAMs and its head at the method's multi-scale + flip
-    ``test_cfg``), then a single-scale test of its head, so that both final
-    columns compare like with like."""
+    ``test_cfg``), then a single-scale test of its head: the single-scale column
+    tests every method the same way, the other is each method's own multi-scale
+    + flip test."""
     config = METHODS[name][1]
     key = f'{name.replace("-", "_")}_seed{seed}'
     seed_opt = f'randomness.seed={seed}'

@@ -49,7 +49,8 @@ def parse_args(argv=None):
     parser.add_argument('--num-train', type=int, default=2000, help='synthetic only')
     parser.add_argument('--num-val', type=int, default=300, help='synthetic only')
     parser.add_argument('--no-upper-bound', action='store_true',
-                        help='skip DeepLabV3+ on the ground-truth masks')
+                        help='skip DeepLabV3+ on the ground-truth masks and its '
+                        'multi-scale + flip test')
     parser.add_argument('--max-iters', type=int,
                         help='shorten every training to this many iterations (smoke test)')
     parser.add_argument('--seg-labels', choices=list(SEG_LABELS), default='rw_crf',

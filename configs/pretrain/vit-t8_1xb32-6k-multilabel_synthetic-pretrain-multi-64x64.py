@@ -1,4 +1,4 @@
-# Stand-in for ImageNet pretraining, step 2 (steps 3 to 6 repeat it; step 6
+# Stand-in for ImageNet pretraining, step 2 (steps 3 to 7 repeat it; step 7
 # gives the checkpoint the synthetic worlds' stages start from): multi-label classification of the 32-class pretraining world
 # with 1-3 objects of the WSSS world's sizes, medium clutter, no silhouettes,
 # starting from step 1 (vit-t8_1xb32-12k-silhouette_synthetic-pretrain-large-64x64.py).

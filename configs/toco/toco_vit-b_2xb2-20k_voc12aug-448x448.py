@@ -14,8 +14,8 @@
 # to mmpretrain keys into `checkpoint` below with
 #   python tools/model_converters/timm_vit_to_mmpretrain.py SRC DST
 # Test here: scales 1.0, 1.5, 1.25 + flip (their infer_seg_voc.py), no CRF.
-# The paper's ImageNet-1k row, DeiT-B/16 (the authors' default backbone, the same
-# network): 68.1 VOC val (69.8 with multi-scale + flip + CRF), 70.5 VOC test, 41.3
+# The ImageNet-1k row of the authors' README, DeiT-B/16 (their default backbone, the
+# same network): 68.1 VOC val (69.8 with multi-scale + flip + CRF), 70.5 VOC test, 41.3
 # COCO val; to train from it, load mmpretrain's conversion of the DeiT-B weights:
 #   --cfg-options model.backbone.init_cfg.checkpoint=https://download.openmmlab.com/mmclassification/v0/deit/deit-base_3rdparty_pt-16xb64_in1k_20211124-6f40c188.pth
 _base_ = [

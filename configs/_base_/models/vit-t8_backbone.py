@@ -3,7 +3,7 @@
 # tokens on 64 x 64 images), pretrained on a disjoint 32-class synthetic world
 # (configs/pretrain/vit-t8_1xb32-12k-silhouette_synthetic-pretrain-large-64x64.py, then
 # configs/pretrain/vit-t8_1xb32-6k-multilabel_synthetic-pretrain-multi-64x64.py and its
-# repeats, steps 3 to 6, see checkpoints/README.md; published
+# repeats, steps 3 to 7, see checkpoints/README.md; published
 # with tools/publish_backbone.py in mmpretrain's DeiT layout, so it loads like an
 # ImageNet DeiT checkpoint). Models take it with their class tokens:
 #   backbone=dict(_base_.vit_t8, num_class_tokens=7)

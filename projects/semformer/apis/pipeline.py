@@ -77,10 +77,11 @@ class Stage:
             ``(row title, cell, score)`` for extra rows under it. Defaults to None.
         score (str, optional): the metric (e.g. ``'mIoU'``) that the runner's
             ``reference`` column relates to the reference stage's. Defaults to None.
-        reference (str, optional): relate this stage's score to the same metric of
-            this stage instead of the runner's reference stage (e.g. a multi-scale
-            test to the multi-scale test of the upper bound). Not a dependency: the
-            cell stays empty until that stage has run. Defaults to None.
+        reference (str, optional): the name of the stage whose metric named by
+            the runner's ``reference`` (e.g. ``'mIoU'``) this stage's score is
+            divided by, instead of the runner's reference stage (e.g. a multi-scale
+            test related to the upper bound's multi-scale test). Not a dependency:
+            the cell stays empty until that stage has run. Defaults to None.
         after (Sequence[str]): stages it depends on besides those its templates
             name (e.g. the dataset check). Defaults to ().
         args (Sequence[str]): more command-line arguments of the tool (e.g.
@@ -345,6 +346,10 @@ class PipelineRunner:
                 raise ValueError(f'stage {s.name!r} refers to {missing}: neither an '
                                  'earlier stage nor a variable')
             known.add(s.name)
+        for s in self.stages:
+            if s.reference is not None and s.reference not in names:
+                raise ValueError(f'stage {s.name!r}: reference {s.reference!r} is not '
+                                 'a stage of this run')
 
     # templates ------------------------------------------------------------------
     def _namespace(self) -> dict:
@@ -583,7 +588,8 @@ class PipelineRunner:
             columns.append(('relative', self.reference[2]))
             footer['relative'] = ''
             for row, raw in zip(rows, self.rows):
-                row['relative'] = self._relative(raw.get('_score'), raw.get('_ref'))
+                row['relative'] = self._relative(raw.get('_score'),
+                                                 raw.get('_ref'))
         total = sum(r['minutes'] or 0 for r in rows)
         footer['minutes'] = total
         return write_table(
