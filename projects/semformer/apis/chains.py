@@ -191,11 +191,15 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
         'seg', f'5 DeepLabV3+ on the {SEG_LABELS[seg_labels]} labels', 'train', c['seg'],
         options=b.options(c['seg'], train_labels=f'{{{seg_labels}.out_dir}}'),
         summary=seg_summary, score='mIoU'))
-    stages.append(Stage(
-        'seg_tta', '6 DeepLabV3+, val, multi-scale + flip', 'test', c['seg'],
-        checkpoint='{seg.checkpoint}', args=['--tta'], options=b.options(c['seg']),
-        summary=seg_summary, score='mIoU',
-        reference='upper_bound_tta' if upper_bound else None))
+    def tta_stage(name: str, title: str, trained: str, reference: Optional[str]):
+        # the multi-scale + flip test of a DeepLabV3+ stage's checkpoint, its
+        # % related to the upper bound's multi-scale + flip test
+        return Stage(name, title, 'test', c['seg'], checkpoint=f'{{{trained}.checkpoint}}',
+                     args=['--tta'], options=b.options(c['seg']), summary=seg_summary,
+                     score='mIoU', reference=reference)
+
+    stages.append(tta_stage('seg_tta', '6 DeepLabV3+, val, multi-scale + flip', 'seg',
+                            'upper_bound_tta' if upper_bound else None))
     labels = [r for r, _ in REFINEMENTS]
     stages.append(Stage(
         'overlays', 'overlays of val images', 'call', func=draw_overlays,
@@ -212,11 +216,8 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
                   'train', c['seg'],
                   options=b.options(c['seg'], train_labels='SegmentationClass'),
                   summary=seg_summary, score='mIoU', after=after),
-            # the multi-scale + flip test of DeepLabV3+ is related to this one
-            Stage('upper_bound_tta', '0 upper bound, val, multi-scale + flip', 'test',
-                  c['seg'], checkpoint='{upper_bound.checkpoint}', args=['--tta'],
-                  options=b.options(c['seg']), summary=seg_summary, score='mIoU',
-                  reference='upper_bound_tta')]
+            tta_stage('upper_bound_tta', '0 upper bound, val, multi-scale + flip',
+                      'upper_bound', 'upper_bound_tta')]
     return ([data_stage] if data_stage else []) + stages
 
 

@@ -559,14 +559,13 @@ class PipelineRunner:
         main = cells if isinstance(cells, str) else ''
         score = rec.get('metrics', {}).get(stage.score) if stage.score else None
         self.rows = [r for r in self.rows if r.get('_stage') != stage.name]
-        self.rows.append(dict(_stage=stage.name, _score=score, _ref=stage.reference,
-                              stage=stage.title,
-                              status=rec['status'], minutes=rec.get('minutes'),
-                              result=main or ''))
+        keys = dict(_stage=stage.name, _ref=stage.reference)
+        self.rows.append(dict(keys, _score=score, stage=stage.title, status=rec['status'],
+                              minutes=rec.get('minutes'), result=main or ''))
         if cells and not isinstance(cells, str):
             for title, cell, *rest in cells:
-                self.rows.append(dict(_stage=stage.name, _score=rest[0] if rest else None,
-                                      _ref=stage.reference, stage=title, status='', minutes=None, result=cell))
+                self.rows.append(dict(keys, _score=rest[0] if rest else None, stage=title,
+                                      status='', minutes=None, result=cell))
 
     def _relative(self, score: Optional[float], name: Optional[str] = None) -> str:
         """``score`` in % of the reference metric of stage ``name`` (default: the
