@@ -119,6 +119,20 @@ def test_classes_inferred_from_xml_of_all_splits(tmp_path):
     assert train.metainfo['classes'] == SORTED == val.metainfo['classes']
     np.testing.assert_array_equal(train.get_data_info(0)['gt_image_labels'],
                                   expected('img_000', SORTED))
+    # the masks number the classes in classes.txt's order, not the sorted one: the
+    # check stops and gives the order the masks suggest
+    with pytest.raises(DatasetCheckError) as err:
+        check_image_label_dataset(root, ['train', 'val'], batch_size=2)
+    msg = str(err.value)
+    assert '6 of 6 masks hold classes that their images\' labels lack' in msg
+    assert re.search(r"img_000\.png holds \['moon'\], which .*img_000\.xml does not "
+                     'label', msg)
+    assert ('the masks suggest this order: background, kite, moon, apple; write it to '
+            'classes.txt') in msg
+    # masks in the sorted order: consistent
+    for img_id, names in WORLD.items():
+        palette_png(_mask(names, SORTED)).save(
+            osp.join(root, 'SegmentationClass', img_id + '.png'))
     summary = check_image_label_dataset(root, ['train', 'val'], batch_size=2)
     assert summary['classes'] == SORTED
 
@@ -142,6 +156,30 @@ def test_check_summary(tmp_path):
     assert summary['short_side'] == dict(min=30, median=30.0, max=30)
     assert summary['long_side'] == dict(min=40, median=40.0, max=40)
     assert summary['class_counts'] == {'kite': 4, 'moon': 2, 'apple': 3}
+    assert summary['warnings'] == [
+        "class(es) ['moon'] label images of val but none of train: nothing teaches them"]
+
+
+def test_check_few_masks_beyond_their_labels_are_a_warning(tmp_path):
+    """A mask holding a class its labels lack: an error in more than 1 % of the
+    images (the class order is wrong), a warning below (a few annotation slips)."""
+    root = make_world(tmp_path)
+    extra = [f'img_1{i:02d}' for i in range(100)]
+    for img_id in extra:  # 100 more consistent kite images
+        Image.new('RGB', (40, 30)).save(osp.join(root, 'JPEGImages', img_id + '.jpg'))
+        _xml(osp.join(root, 'Annotations', img_id + '.xml'), ['kite'])
+        palette_png(_mask(['kite'])).save(
+            osp.join(root, 'SegmentationClass', img_id + '.png'))
+    with open(osp.join(root, 'ImageSets/Segmentation/train.txt'), 'a') as f:
+        f.write('\n'.join(extra) + '\n')
+    _xml(osp.join(root, 'Annotations', 'img_003.xml'), ['kite'])  # the apple forgotten
+    summary = _check(root)
+    assert summary['warnings'][0].startswith(
+        "1 of 106 masks hold classes that their images' labels lack, e.g. mask ")
+    assert "img_003.png holds ['apple']" in summary['warnings'][0]
+    _xml(osp.join(root, 'Annotations', 'img_002.xml'), ['kite'])  # 2 of 106: too many
+    with pytest.raises(DatasetCheckError, match='2 of 106 masks'):
+        _check(root)
 
 
 def _check(root, **kwargs):
@@ -203,3 +241,22 @@ def test_check_lists_every_problem(tmp_path):
     assert len(err.value.problems) == 3
     for name in ('img_002.xml', 'img_004.jpg', 'train.txt'):
         assert name in str(err.value)
+
+
+def test_the_pipeline_check_stage_digests_the_files(tmp_path, capsys):
+    """The folder chain's check stage: its digest (which later stages' fingerprints
+    take in) changes when an image, mask or annotation is rewritten in place, and
+    the check's warnings are printed."""
+    from semformer.apis.chains import check_dataset
+    root = make_world(tmp_path)
+    first = check_dataset(str(tmp_path), root, batch_size=2)
+    assert "warning: " in capsys.readouterr().out  # 'moon' only in val
+    assert check_dataset(str(tmp_path), root, batch_size=2)['digest'] == first['digest']
+    for rel in ('JPEGImages/img_001.jpg', 'SegmentationClass/img_001.png',
+                'Annotations/img_001.xml'):
+        path = osp.join(root, rel)
+        st = os.stat(path)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+        digest = check_dataset(str(tmp_path), root, batch_size=2)['digest']
+        assert digest != first['digest'], rel
+        first['digest'] = digest

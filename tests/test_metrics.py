@@ -33,6 +33,17 @@ def test_image_label_metric_hand_computed(monkeypatch):
     empty = ImageLabelMetric()
     empty.process(None, [dict(gt_image_labels=torch.tensor(labels[0]))])
     assert empty.compute_metrics(empty.results) == {}
+    # a class without any positive sample (absent from the split) is left out of the
+    # averages, not counted as AP 0: the same figures with a third, absent class
+    absent = ImageLabelMetric()
+    absent.dataset_meta = dict(classes=('background', 'a', 'b', 'c'))
+    absent.process(None, [
+        dict(pred_image_scores=torch.tensor(s + [.7]), gt_image_labels=torch.tensor(y + [0]))
+        for s, y in zip(scores, labels)
+    ])
+    logged.clear()
+    assert absent.compute_metrics(absent.results) == pytest.approx(res)
+    assert any("class(es) ['c'] have no positive sample" in m for m in logged)
 
 
 def cam_sample(cams, gt, plain=None):

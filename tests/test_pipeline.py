@@ -377,6 +377,22 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
         assert after['result'] == before['result']
 
 
+def test_a_world_of_another_seed_in_place_of_the_embedded_one_is_kept(tmp_path,
+                                                                     monkeypatch, capsys):
+    """The embedded world's classes, another generator seed (a held-out set made with
+    this generator): the folder chain runs on it; nothing is rewritten."""
+    tool = load_tool('tools/run_pipeline.py')
+    voc = make_synthetic_voc(str(tmp_path / 'synthetic'), seed=5, num_train=4, num_val=2,
+                             progress=False)
+    monkeypatch.setattr(tool, 'SYNTHETIC_DATA_DIR', str(tmp_path / 'synthetic'))
+    stages, work, title = tool.build(tool.parse_args([]))
+    out = capsys.readouterr().out
+    assert 'made with other settings (seed: 5 (0 expected))' in out
+    assert 'running the chain on it as a VOC-layout folder' in out
+    assert work == 'work_dirs/pipeline_folder' and title.endswith('(7 classes)')
+    assert {s.name: s for s in stages}['data'].kwargs['data_root'] == voc
+
+
 def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, monkeypatch,
                                                                    capsys):
     tool = load_tool('tools/run_pipeline.py')

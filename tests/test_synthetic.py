@@ -147,6 +147,38 @@ def test_a_dataset_the_generator_did_not_write_is_never_removed(tmp_path):
     assert sorted(os.listdir(osp.join(voc, 'JPEGImages'))) == before
 
 
+def test_a_world_made_with_other_settings_is_kept(tmp_path):
+    """A world of the same classes but another seed (e.g. a held-out set made with
+    this generator) is another dataset: never replaced without force; one that
+    differs only in its number of images is the main job's, resized."""
+    from semformer.datasets.synthetic import (ensure_synthetic_voc, other_dataset,
+                                              read_marker, synthetic_settings)
+    kwargs = dict(num_train=4, num_val=2, size=32, progress=False)
+    root, written = ensure_synthetic_voc(str(tmp_path), seed=3, **kwargs)
+    assert written
+    ours = synthetic_settings(seed=0, size=32)
+    assert other_dataset(root, SHAPE_CLASSES, ours) == (
+        f'{root} holds a synthetic world made with other settings (seed: 3 (0 expected))')
+    assert other_dataset(root, SHAPE_CLASSES) is None  # classes alone: the same world
+    # the number of images may differ: the same world, resized by the main job
+    assert other_dataset(root, SHAPE_CLASSES, synthetic_settings(seed=3, size=32,
+                                                                  num_train=9)) is None
+    before = {n: os.path.getmtime(osp.join(root, 'JPEGImages', n))
+              for n in os.listdir(osp.join(root, 'JPEGImages'))}
+    with pytest.raises(FileExistsError, match=r'other settings \(seed: 3 \(0 expected'
+                       r'\)\).*--force.*--dataset folder --data-root'):
+        ensure_synthetic_voc(str(tmp_path), seed=0, **kwargs)
+    assert {n: os.path.getmtime(osp.join(root, 'JPEGImages', n))
+            for n in os.listdir(osp.join(root, 'JPEGImages'))} == before
+    # resized: rewritten without force
+    kwargs['num_train'] = 3
+    assert ensure_synthetic_voc(str(tmp_path), seed=3, **kwargs)[1]
+    assert read_marker(root)['num_train'] == 3
+    # replaced on request
+    assert ensure_synthetic_voc(str(tmp_path), seed=0, force=True, **kwargs)[1]
+    assert read_marker(root)['seed'] == 0
+
+
 def test_an_interrupted_world_is_rewritten(tmp_path, monkeypatch):
     from semformer.datasets import synthetic
     real, calls = synthetic.render_sample, []

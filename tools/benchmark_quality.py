@@ -25,7 +25,7 @@ import statistics
 
 from semformer.apis import PipelineRunner, Stage, add_warm_argument
 from semformer.apis.adapt import dataset_options
-from semformer.apis.chains import ChainBuilder, synthetic_data_stage
+from semformer.apis.chains import EMBEDDED_WORLD, ChainBuilder, synthetic_data_stage
 from semformer.apis.report import write_table
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -153,8 +153,8 @@ def main():
     data_dir = osp.join(ROOT, 'data/synthetic')
     voc_root = osp.join(data_dir, 'VOC2012')
     b = ChainBuilder(ROOT, lambda config: dataset_options(b.cfg(config), voc_root))
-    stages = [synthetic_data_stage(data_dir, seed=0, num_train=args.num_train,
-                                   num_val=args.num_val, size=64, clutter='low')]
+    stages = [synthetic_data_stage(data_dir, num_train=args.num_train,
+                                   num_val=args.num_val, **EMBEDDED_WORLD)]
     if 'semformer' in args.methods:  # one frozen CAAE (seed 0) shared by the seeds
         stages.append(Stage('caae', 'SemFormer stage 1: CAAE', 'train', CAAE,
                             options=b.options(CAAE, ['randomness.seed=0']),

@@ -18,7 +18,8 @@ interrupted, rerun otherwise (see ``semformer.apis.pipeline``). The report,
 ``<work-dir>/results.md`` and ``.json``, is rewritten after every stage.
 
 A dataset put in ``data/synthetic/VOC2012`` in place of the embedded world (no
-``synthetic.json``, or a synthetic world of other classes) is not overwritten: the
+``synthetic.json``, or a synthetic world of other classes or made with other settings
+than its seed, image size and clutter) is not overwritten: the
 main job runs the folder chain on it, as ``--dataset folder --data-root`` that folder
 would (same default work dir, ``work_dirs/pipeline_folder``), and says so.
 """
@@ -27,10 +28,11 @@ import os.path as osp
 import sys
 
 from semformer.apis import PipelineRunner, StageFailed, add_warm_argument
-from semformer.apis.chains import (SEG_LABELS, SYNTHETIC_DATA_DIR, UPPER_BOUND_REFERENCE,
-                                   coco_chain, folder_chain, synthetic_chain, voc_chain)
+from semformer.apis.chains import (EMBEDDED_WORLD, SEG_LABELS, SYNTHETIC_DATA_DIR,
+                                   UPPER_BOUND_REFERENCE, coco_chain, folder_chain,
+                                   synthetic_chain, voc_chain)
 from semformer.datasets.checks import DatasetCheckError
-from semformer.datasets.synthetic import other_dataset, world_classes
+from semformer.datasets.synthetic import other_dataset, synthetic_settings, world_classes
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_ROOTS = dict(voc='data/VOCdevkit/VOC2012', coco='data/coco2014')
@@ -79,7 +81,8 @@ def build(args):
     data_root = args.data_root
     if args.dataset == 'synthetic':
         voc_root = osp.join(ROOT, SYNTHETIC_DATA_DIR, 'VOC2012')
-        other = other_dataset(voc_root, world_classes('wsss'))
+        other = other_dataset(voc_root, world_classes('wsss'),
+                              synthetic_settings(**EMBEDDED_WORLD))
         if other is None:
             stages = synthetic_chain(ROOT, data_dir=SYNTHETIC_DATA_DIR,
                                      num_train=args.num_train, num_val=args.num_val,

@@ -15,6 +15,7 @@ Every output (checkpoints, CAMs, pseudo labels, reports) lives under the run's
 work dir, so two runs on one dataset never overwrite each other.
 """
 import json
+import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -275,13 +276,16 @@ def dataset_check_stage(data_root: str, batch_size: int = 1, **kwargs) -> Stage:
 
 
 def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1, **kwargs) -> dict:
-    """:func:`check_image_label_dataset`, and a digest of the files that define the
-    dataset (split files, class list, label file) so later stages rerun when it
-    changes."""
+    """:func:`check_image_label_dataset` (its warnings printed), and a digest of the
+    files that define the dataset (split files, class list, label file; the name,
+    size and modification time of every image, mask and annotation) so later stages
+    rerun when it changes, also when another dataset takes its place."""
     import hashlib
 
     from ..datasets.checks import check_image_label_dataset
     summary = check_image_label_dataset(data_root, batch_size=batch_size, **kwargs)
+    for line in summary['warnings']:
+        print(f'warning: {data_root}: {line}', flush=True)
     h = hashlib.sha256()
     for rel in ('ImageSets/Segmentation/train.txt', 'ImageSets/Segmentation/val.txt',
                 'classes.txt', 'cls_labels.json'):
@@ -289,6 +293,17 @@ def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1, **kwargs)
         if osp.isfile(path):
             with open(path, 'rb') as f:
                 h.update(rel.encode() + f.read())
+    folders = {'JPEGImages', 'SegmentationClass', 'Annotations'}
+    for key in ('img_dir', 'seg_dir', 'xml_dir'):
+        value = kwargs.get(key)
+        folders.update(value.values() if isinstance(value, dict) else [value])
+    for rel in sorted(f for f in folders if f):
+        folder = osp.join(data_root, rel)
+        if osp.isdir(folder):
+            with os.scandir(folder) as it:
+                for entry in sorted(it, key=lambda e: e.name):
+                    st = entry.stat()
+                    h.update(f'{rel}/{entry.name}:{st.st_size}:{st.st_mtime_ns}\n'.encode())
     return dict(data_root=osp.abspath(data_root), digest=h.hexdigest()[:16],
                 classes=list(summary['classes']), num_classes=summary['num_classes'],
                 classes_source=summary['classes_source'],
@@ -297,6 +312,8 @@ def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1, **kwargs)
 
 #: where the main job writes the embedded world (its ``VOC2012`` folder)
 SYNTHETIC_DATA_DIR = 'data/synthetic'
+#: the embedded world's generator settings besides its size (``make_synthetic_voc``)
+EMBEDDED_WORLD = dict(seed=0, size=64, clutter='low')
 
 
 def synthetic_chain(root: str, data_dir: str = SYNTHETIC_DATA_DIR, num_train: int = 2000,
@@ -307,8 +324,8 @@ def synthetic_chain(root: str, data_dir: str = SYNTHETIC_DATA_DIR, num_train: in
     data_dir = osp.join(root, data_dir)
     voc_root = osp.join(data_dir, 'VOC2012')
     b = ChainBuilder(root, lambda config: dataset_options(b.cfg(config), voc_root))
-    data = synthetic_data_stage(data_dir, seed=0, num_train=num_train, num_val=num_val,
-                                size=64, clutter='low')
+    data = synthetic_data_stage(data_dir, num_train=num_train, num_val=num_val,
+                                **EMBEDDED_WORLD)
     return semformer_small_chain(b, data_stage=data, upper_bound=upper_bound,
                                  seg_labels=seg_labels)
 

@@ -6,7 +6,7 @@ each naming its file, so a user fixes them all in one go instead of meeting them
 one by one hours into a run.
 """
 import os.path as osp
-from typing import Dict, List, Mapping, Optional, Sequence, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from PIL import Image
@@ -78,7 +78,14 @@ def check_image_label_dataset(data_root: str,
     - an image without any foreground label;
     - a mask value outside ``[0, K)`` other than ``ignore_index``, or a mask whose
       size differs from its image's;
+    - masks that hold classes their images' labels lack, in more than 1 % of the
+      images with both (fewer are warnings): the class list does not follow the
+      masks' indices, e.g. the sorted XML names of a dataset whose masks number the
+      classes in another order (the message gives the order the masks suggest);
     - fewer images in the first split than ``batch_size``.
+
+    Warnings (in the summary, not errors): the few masks above, and classes that
+    label images of a later split but none of the first (training) split.
 
     Args:
         data_root (str): the dataset root.
@@ -118,7 +125,8 @@ def check_image_label_dataset(data_root: str,
         ``num_classes`` (int), ``classes_source`` (str), ``num_images``
         (``{split: int}``), ``num_masks`` (``{split: int}``), ``short_side`` and
         ``long_side`` (each ``dict(min, median, max)`` in pixels over the unique
-        images) and ``class_counts`` (``{name: images with that label}``).
+        images), ``class_counts`` (``{name: images with that label}``) and
+        ``warnings`` (list of str).
 
     Raises:
         DatasetCheckError: listing every problem found.
@@ -151,6 +159,11 @@ def check_image_label_dataset(data_root: str,
     num_images, num_masks = {}, {}
     sizes: Dict[str, tuple] = {}
     class_counts = np.zeros(num_classes, np.int64)
+    split_counts: Dict[str, np.ndarray] = {}
+    # label index x mask index: images whose labels hold the one and mask the other
+    cooccurrence = np.zeros((num_classes, num_classes), np.int64)
+    mismatches: List[str] = []
+    num_compared = 0
     for split, split_file in split_files.items():
         try:
             ids = read_split_ids(split_file)
@@ -159,6 +172,7 @@ def check_image_label_dataset(data_root: str,
             continue
         num_images[split] = len(ids)
         num_masks[split] = 0
+        split_counts[split] = np.zeros(num_classes, np.int64)
         if not ids:
             problems.append(f'split file {split_file} lists no image')
         split_img_dir = _under(data_root, _for_split(img_dir, split) or '')
@@ -182,9 +196,10 @@ def check_image_label_dataset(data_root: str,
             seg_path = seg_path if seg_path and osp.isfile(seg_path) else None
             if seg_path:
                 num_masks[split] += 1
+            mask_classes = None
             if seg_path and check_masks:
-                problem = _check_mask(seg_path, sizes[img_path], num_classes,
-                                      ignore_index)
+                problem, mask_classes = _check_mask(seg_path, sizes[img_path],
+                                                    num_classes, ignore_index)
                 if problem:
                     problems.append(problem)
                     continue
@@ -219,11 +234,38 @@ def check_image_label_dataset(data_root: str,
                 problems.append(f'image {img_id} has no foreground label in {source}; '
                                 f'remove it from {split_file} or label it')
                 continue
-            class_counts += np.asarray(labels, bool)
+            labelled = np.asarray(labels, bool)
+            class_counts += labelled
+            split_counts[split] += labelled
+            if mask_classes is not None:
+                num_compared += 1
+                cooccurrence[np.ix_(np.flatnonzero(labelled), mask_classes)] += 1
+                extra = [classes[c] for c in mask_classes if c and not labelled[c]]
+                if extra:
+                    mismatches.append(f'mask {seg_path} holds {extra}, which {source} '
+                                      'does not label')
         if split == splits[0] and batch_size and len(ids) < batch_size:
             problems.append(f'split file {split_file} lists {len(ids)} image(s), fewer '
                             f'than the batch size {batch_size}; add images or lower '
                             'the batch size')
+    warnings = []
+    if mismatches:
+        line = (f'{len(mismatches)} of {num_compared} masks hold classes that their '
+                f'images\' labels lack, e.g. {"; ".join(mismatches[:3])}')
+        if len(mismatches) > 0.01 * num_compared:
+            problems.append(line + _mask_order_hint(cooccurrence, classes,
+                                                    classes_source))
+        else:
+            warnings.append(line)
+    first = splits[0]
+    for split, counts in split_counts.items():
+        if split == first or first not in split_counts:
+            continue
+        unseen = [classes[c] for c in range(1, num_classes)
+                  if counts[c] and not split_counts[first][c]]
+        if unseen:
+            warnings.append(f'class(es) {unseen} label images of {split} but none of '
+                            f'{first}: nothing teaches them')
     if problems:
         raise DatasetCheckError(data_root, problems, max_listed)
     widths = [s[0] for s in sizes.values()]
@@ -236,26 +278,42 @@ def check_image_label_dataset(data_root: str,
         num_masks=num_masks,
         short_side=_stats([min(w, h) for w, h in zip(widths, heights)]),
         long_side=_stats([max(w, h) for w, h in zip(widths, heights)]),
-        class_counts={c: int(n) for c, n in zip(classes[1:], class_counts[1:])})
+        class_counts={c: int(n) for c, n in zip(classes[1:], class_counts[1:])},
+        warnings=warnings)
+
+
+def _mask_order_hint(cooccurrence: np.ndarray, classes: Sequence[str],
+                     source: str) -> str:
+    """Where the mismatch comes from: the class order the masks suggest (each
+    label's most frequent mask index), when that is a permutation."""
+    best = cooccurrence[1:, 1:].argmax(axis=1) + 1
+    hint = ('; the class list does not follow the masks\' indices (the list comes '
+            f'from {source})')
+    if sorted(best.tolist()) == list(range(1, len(classes))):
+        order = [classes[0]] + [classes[int(np.flatnonzero(best == i)[0]) + 1]
+                                for i in range(1, len(classes))]
+        hint += (f'; the masks suggest this order: {", ".join(order)}; write it to '
+                 f'{CLASSES_FILE} (one name a line) in the dataset root')
+    return hint
 
 
 def _check_mask(path: str, img_size: tuple, num_classes: int,
-                ignore_index: int) -> Optional[str]:
-    """A problem line for a bad mask, or None."""
+                ignore_index: int) -> Tuple[Optional[str], List[int]]:
+    """(A problem line for a bad mask or None, the class indices it holds)."""
     try:
         with Image.open(path) as png:
             mask = np.asarray(png)
     except OSError as e:
-        return f'cannot read mask {path}: {e}'
+        return f'cannot read mask {path}: {e}', []
     if mask.ndim != 2:
         return (f'mask {path} has shape {mask.shape}; a mask is a single-channel '
-                'PNG of class indices (palette or grey)')
+                'PNG of class indices (palette or grey)'), []
     if mask.shape[::-1] != tuple(img_size):
         return (f'mask {path} is {mask.shape[1]}x{mask.shape[0]} but its image is '
-                f'{img_size[0]}x{img_size[1]}')
+                f'{img_size[0]}x{img_size[1]}'), []
     values = np.unique(mask)
     bad = values[(values >= num_classes) & (values != ignore_index)]
     if bad.size:
         return (f'mask {path} holds value(s) {bad.tolist()} outside the class range '
-                f'0..{num_classes - 1} (and {ignore_index}, ignore)')
-    return None
+                f'0..{num_classes - 1} (and {ignore_index}, ignore)'), []
+    return None, [int(v) for v in values if v < num_classes]

@@ -10,7 +10,7 @@ import os
 import os.path as osp
 import shutil
 import xml.etree.ElementTree as ET
-from typing import Optional, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -261,18 +261,35 @@ def synthetic_settings(seed=0, num_train=2000, num_val=300, size=64, clutter='lo
                 object_textures=list(object_textures))
 
 
+#: settings a world may change and still be replaced by a resized one of the
+#: same kind (the main job's --num-train / --num-val)
+RESIZABLE = ('num_train', 'num_val')
+
+
+def world_differences(marker: Optional[dict], settings: dict) -> List[str]:
+    """The settings in which a written world (its marker) differs from
+    ``settings``, apart from its size (:data:`RESIZABLE`), as ``'key: found
+    (expected)'`` lines; empty for an absent or interrupted world."""
+    if not marker or marker.get('complete', True) is False:
+        return []
+    expected = json.loads(json.dumps(settings))
+    return [f'{k}: {marker.get(k)} ({expected[k]} expected)' for k in expected
+            if k not in RESIZABLE and marker.get(k) != expected[k]]
+
+
 def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
     """:func:`make_synthetic_voc` unless ``out_dir`` already holds that set.
 
-    The set is identified by its ``synthetic.json``; a set made with other
-    arguments, or an interrupted one, is removed first. A non-empty ``VOC2012``
-    folder without ``synthetic.json`` (a dataset this function did not write) is
-    never removed, not even with ``force``.
+    The set is identified by its ``synthetic.json``. An interrupted set, or one
+    that differs only in its number of images, is removed first; one made with
+    other settings (seed, classes, image size, ...) only with ``force``. A
+    non-empty ``VOC2012`` folder without ``synthetic.json`` (a dataset this
+    function did not write) is never removed, not even with ``force``.
 
     Args:
         out_dir (str): parent of ``VOC2012``.
-        force (bool): rewrite even an identical set (one this function wrote).
-            Defaults to False.
+        force (bool): rewrite even an identical set, or one made with other
+            settings (one this function wrote). Defaults to False.
         progress (bool): show a progress bar. Defaults to True.
         **kwargs: the arguments of :func:`make_synthetic_voc`.
 
@@ -280,7 +297,8 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
         tuple[str, bool]: the ``VOC2012`` directory and whether it was written.
 
     Raises:
-        FileExistsError: ``out_dir/VOC2012`` exists without ``synthetic.json``.
+        FileExistsError: ``out_dir/VOC2012`` exists without ``synthetic.json``,
+            or (without ``force``) holds a set made with other settings.
     """
     root = osp.join(out_dir, 'VOC2012')
     if osp.isdir(root) and os.listdir(root) and not osp.isfile(osp.join(root, MARKER)):
@@ -291,8 +309,16 @@ def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):
     names = ('seed', 'num_train', 'num_val', 'size', 'clutter', 'world', 'min_objects',
              'max_objects', 'radius_range', 'object_textures', 'shapes')
     settings = synthetic_settings(**{k: v for k, v in kwargs.items() if k in names})
-    if not force and read_marker(root) == json.loads(json.dumps(settings)):
+    marker = read_marker(root)
+    if not force and marker == json.loads(json.dumps(settings)):
         return root, False
+    differences = world_differences(marker, settings)
+    if differences and not force:
+        raise FileExistsError(
+            f'{root} holds a synthetic set made with other settings '
+            f'({"; ".join(differences)}); it is left as is. Move it away, rewrite it '
+            '(make_synthetic_voc --force), or run the WSSS chain on it: '
+            f'python tools/run_pipeline.py --dataset folder --data-root {root}')
     if osp.isdir(root):
         shutil.rmtree(root)
     make_synthetic_voc(out_dir, progress=progress, **kwargs)
@@ -312,18 +338,22 @@ def read_marker(voc_root: str) -> Optional[dict]:
         return dict(complete=False)
 
 
-def other_dataset(voc_root: str, classes: Sequence[str]) -> Optional[str]:
+def other_dataset(voc_root: str, classes: Sequence[str],
+                  settings: Optional[dict] = None) -> Optional[str]:
     """Why ``voc_root`` holds a dataset other than a synthetic world of ``classes``.
 
     Args:
         voc_root (str): a ``VOC2012`` folder.
         classes (Sequence[str]): the world's class names, background first.
+        settings (dict, optional): the world's :func:`synthetic_settings`; a set
+            that differs from them in more than its number of images is another
+            dataset too. Defaults to None (classes only).
 
     Returns:
         str | None: the reason, or None when ``voc_root`` is missing or empty, or
         holds a set written by :func:`make_synthetic_voc` with these classes
-        (whatever its other settings) or one whose writing stopped: the sets
-        :func:`ensure_synthetic_voc` may rewrite.
+        (and these settings but for the number of images) or one whose writing
+        stopped: the sets :func:`ensure_synthetic_voc` may rewrite.
     """
     if not osp.isdir(voc_root) or not os.listdir(voc_root):
         return None
@@ -336,6 +366,10 @@ def other_dataset(voc_root: str, classes: Sequence[str]) -> Optional[str]:
     if found != list(classes):
         return (f'{voc_root} holds a synthetic world of other classes '
                 f'({", ".join(found[1:] if found else [])})')
+    differences = world_differences(marker, settings) if settings else []
+    if differences:
+        return (f'{voc_root} holds a synthetic world made with other settings '
+                f'({"; ".join(differences)})')
     return None
 
 

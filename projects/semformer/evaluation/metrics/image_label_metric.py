@@ -13,7 +13,10 @@ class ImageLabelMetric(BaseMetric):
     """Image-level multi-label scores: mAP and precision/recall/F1 at ``thr``.
 
     Reads ``pred_image_scores`` (K,) in [0, 1] and ``gt_image_labels`` (K,) of every
-    data sample; the background (index 0) is excluded. Macro averages, in %.
+    data sample; the background (index 0) is excluded. Macro averages, in %, over
+    the classes with at least one positive sample (a class absent from the split
+    has no average precision; counting it as 0 would cap the mAP), with a warning
+    that names the classes left out.
     Samples without ``pred_image_scores`` (a model that predicts no image scores,
     e.g. SemFormer without its CAAE, or result files written without them) are
     left out with a warning that counts them; with none at all the metric reports
@@ -51,6 +54,18 @@ class ImageLabelMetric(BaseMetric):
             return {}
         pred = torch.stack([r[0] for r in results])
         gt = torch.stack([r[1] for r in results])
+        present = gt.sum(0) > 0
+        if not present.all():
+            names = (self.dataset_meta or {}).get('classes')
+            absent = [names[i + 1] if names else str(i + 1)
+                      for i in torch.nonzero(~present).flatten().tolist()]
+            print_log(f'ImageLabelMetric: class(es) {absent} have no positive sample '
+                      f'among the {len(results)} evaluated; the cls/ metrics average '
+                      f'over the other {int(present.sum())}.', logger='current',
+                      level=logging.WARNING)
+            if not present.any():
+                return {}
+            pred, gt = pred[:, present], gt[:, present]
         precision, recall, f1, _ = MultiLabelMetric.calculate(
             pred, gt, average='macro', thr=self.thr)
         return dict(
