@@ -42,7 +42,8 @@ def parse_args():
                         help='foreground classes from the shape library instead of '
                         "--world's (e.g. a second world with other classes)")
     parser.add_argument('--force', action='store_true',
-                        help='rewrite a tree this tool wrote (a folder without '
+                        help='rewrite a tree this tool wrote, also one made with other '
+                        'settings than the number of images (a folder without '
                         'synthetic.json is never removed)')
     return parser.parse_args()
 
