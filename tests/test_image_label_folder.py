@@ -260,3 +260,14 @@ def test_the_pipeline_check_stage_digests_the_files(tmp_path, capsys):
         digest = check_dataset(str(tmp_path), root, batch_size=2)['digest']
         assert digest != first['digest'], rel
         first['digest'] = digest
+
+
+def test_check_class_list_without_background(tmp_path):
+    root = make_world(tmp_path)
+    with open(osp.join(root, 'classes.txt'), 'w') as f:
+        f.write('\n'.join(CLASSES[1:]) + '\n')  # kite, moon, apple: no background
+    with pytest.raises(DatasetCheckError) as err:
+        _check(root)
+    assert re.search(r"img_001\.xml: object named 'kite', the first class of the class "
+                     'list, which is the background', str(err.value))
+    assert 'background on its first line' in str(err.value)

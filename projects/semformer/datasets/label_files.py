@@ -52,7 +52,11 @@ def labels_from_xml(xml_path, classes):
     vec = np.zeros(len(classes), np.float32)
     for obj in root.findall('object'):
         name = obj.findtext('name', '').strip()
-        if name not in classes or name == classes[0]:
+        if name == classes[0]:
+            raise ValueError(f'annotation {xml_path}: object named {name!r}, the first '
+                             'class of the class list, which is the background (index '
+                             '0); the list needs the background on its first line')
+        if name not in classes:
             raise ValueError(f'annotation {xml_path}: unknown class name {name!r}; '
                              f'known: {list(classes[1:])}')
         vec[classes.index(name)] = 1
