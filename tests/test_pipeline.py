@@ -393,6 +393,31 @@ def test_a_world_of_another_seed_in_place_of_the_embedded_one_is_kept(tmp_path,
     assert {s.name: s for s in stages}['data'].kwargs['data_root'] == voc
 
 
+def test_a_folder_without_annotations_takes_its_labels_from_the_masks(tmp_path, capsys):
+    """classes.txt and masks, no XML and no label file: every dataset of the chain
+    (and its check) reads the image-level labels from the masks."""
+    import shutil
+
+    from mmseg.registry import DATASETS
+    tool = load_tool('tools/run_pipeline.py')
+    voc = make_synthetic_voc(str(tmp_path), seed=7, num_train=4, num_val=2, progress=False,
+                             shapes=('heart', 'gear'))
+    for name in ('cls_labels.json', 'synthetic.json'):
+        os.remove(osp.join(voc, name))
+    shutil.rmtree(osp.join(voc, 'Annotations'))
+    stages, _, _ = tool.build(tool.parse_args(['--dataset', 'folder', '--data-root', voc]))
+    assert 'the image-level labels are the classes of each image' in capsys.readouterr().out
+    stages = {s.name: s for s in stages}
+    assert stages['data'].kwargs['labels_from_masks'] is True
+    cfg = load_config(osp.join(REPO, stages['caae'].config), stages['caae'].options)
+    for loader in ('train_dataloader', 'val_dataloader'):
+        assert cfg[loader]['dataset']['labels_from_masks'] is True
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=[]))
+    mask = np.asarray(Image.open(ds.get_data_info(0)['seg_map_path']))
+    labels = ds.get_data_info(0)['gt_image_labels']
+    assert np.flatnonzero(labels).tolist() == [c for c in np.unique(mask) if c != 255]
+
+
 def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, monkeypatch,
                                                                    capsys):
     tool = load_tool('tools/run_pipeline.py')

@@ -118,9 +118,14 @@ def build(args):
                   f'images rescaled to about {SMALL_CHAIN_SIZE} px and tests at each '
                   "image's own size; its settings (schedules, refinement kernels) are "
                   f'set for images near {SMALL_CHAIN_SIZE} px', flush=True)
+        from_masks = not (osp.isdir(osp.join(data_root, 'Annotations'))
+                          or osp.isfile(osp.join(data_root, 'cls_labels.json')))
+        if from_masks:
+            print('no Annotations/ and no cls_labels.json: the image-level labels are '
+                  "the classes of each image's mask", flush=True)
         stages = folder_chain(ROOT, data_root, len(classes), upper_bound=upper,
                               eval_batch_size=1 if len(sizes) > 1 else None,
-                              seg_labels=args.seg_labels)
+                              seg_labels=args.seg_labels, labels_from_masks=from_masks)
         return stages, work, f'WSSS pipeline, {data_root} ({len(classes)} classes)'
     chain = voc_chain if args.dataset == 'voc' else coco_chain
     return chain(ROOT, data_root), work, f'WSSS pipeline, {args.dataset} ({data_root})'

@@ -19,7 +19,7 @@ import os
 import os.path as osp
 from typing import Callable, Dict, List, Optional, Sequence
 
-from .adapt import dataset_options, key_options, load
+from .adapt import dataset_options, dotted, key_options, load, walk
 from .pipeline import Stage
 
 # the configs each chain runs, by role
@@ -333,7 +333,8 @@ def synthetic_chain(root: str, data_dir: str = SYNTHETIC_DATA_DIR, num_train: in
 def folder_chain(root: str, data_root: str, num_classes: int,
                  upper_bound: bool = True,
                  eval_batch_size: Optional[int] = None,
-                 seg_labels: str = 'rw_crf') -> List[Stage]:
+                 seg_labels: str = 'rw_crf',
+                 labels_from_masks: bool = False) -> List[Stage]:
     """The small ViT chain on a user's VOC-layout folder.
 
     Args:
@@ -347,11 +348,18 @@ def folder_chain(root: str, data_root: str, num_classes: int,
             a test batch without padding). Defaults to None (the configs').
         seg_labels (str): the pseudo labels DeepLabV3+ trains on (see
             :func:`semformer_small_chain`). Defaults to ``'rw_crf'``.
+        labels_from_masks (bool): image-level labels from the masks, for a folder
+            with neither XML annotations nor a label file (every dataset of the
+            chain and its check). Defaults to False.
     """
     def options(config: str) -> List[str]:
         cfg = b.cfg(config)
         opts = dataset_options(cfg, data_root, dataset_type='ImageLabelFolderDataset',
                                num_classes=num_classes)
+        if labels_from_masks:
+            opts += [f'{dotted(path)}.labels_from_masks=True' for path, node in walk(cfg)
+                     if path and str(path[0]).endswith('_dataloader')
+                     and path[-1] == 'dataset' and 'data_root' in node]
         if eval_batch_size:
             opts += key_options(cfg, 'batch_size', eval_batch_size,
                                 under=('val_dataloader', 'test_dataloader'))
@@ -359,8 +367,9 @@ def folder_chain(root: str, data_root: str, num_classes: int,
 
     b = ChainBuilder(root, options)
     batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
-    return semformer_small_chain(b, data_stage=dataset_check_stage(data_root, batch),
-                                 upper_bound=upper_bound, seg_labels=seg_labels)
+    check = dataset_check_stage(data_root, batch, labels_from_masks=labels_from_masks)
+    return semformer_small_chain(b, data_stage=check, upper_bound=upper_bound,
+                                 seg_labels=seg_labels)
 
 
 def layout_gpus(config: str) -> Optional[int]:
