@@ -271,3 +271,14 @@ def test_check_class_list_without_background(tmp_path):
     assert re.search(r"img_001\.xml: object named 'kite', the first class of the class "
                      'list, which is the background', str(err.value))
     assert 'background on its first line' in str(err.value)
+
+
+def test_check_masks_required_by_the_chain(tmp_path):
+    root = make_world(tmp_path)
+    os.remove(osp.join(root, 'SegmentationClass', 'img_004.png'))
+    assert _check(root)['num_masks'] == {'train': 4, 'val': 1}  # optional by default
+    with pytest.raises(DatasetCheckError,
+                       match=r'image img_004 \(listed in .*val\.txt\) has no mask '
+                       r'.*img_004\.png') as err:
+        _check(root, require_masks=True)
+    assert len(err.value.problems) == 1

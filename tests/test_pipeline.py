@@ -418,6 +418,19 @@ def test_a_folder_without_annotations_takes_its_labels_from_the_masks(tmp_path, 
     assert np.flatnonzero(labels).tolist() == [c for c in np.unique(mask) if c != 255]
 
 
+def test_a_folder_with_spaces_and_commas_in_its_path_is_read_through_a_link(tmp_path):
+    tool = load_tool('tools/run_pipeline.py')
+    voc = second_world(tmp_path / 'my data, v2')
+    work = str(tmp_path / 'work')
+    stages, _, _ = tool.build(tool.parse_args(['--dataset', 'folder', '--data-root', voc,
+                                               '--work-dir', work]))
+    link = osp.join(work, 'dataset')
+    assert osp.realpath(link) == osp.realpath(voc)
+    stages = {s.name: s for s in stages}
+    assert stages['data'].kwargs['data_root'] == link
+    assert f'data_root={link}' in ' '.join(stages['caae'].options)
+
+
 def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, monkeypatch,
                                                                    capsys):
     tool = load_tool('tools/run_pipeline.py')

@@ -24,6 +24,7 @@ main job runs the folder chain on it, as ``--dataset folder --data-root`` that f
 would (same default work dir, ``work_dirs/pipeline_folder``), and says so.
 """
 import argparse
+import os
 import os.path as osp
 import sys
 
@@ -102,6 +103,17 @@ def build(args):
         sys.exit(f'--data-root {data_root} is not a folder')
     data_root = osp.abspath(data_root)
     work = args.work_dir or f'work_dirs/pipeline_{args.dataset}'
+    if set(data_root) & set(' ,\'"'):
+        # --cfg-options strips spaces and splits at commas: read it through a link
+        link = osp.join(ROOT, work, 'dataset')
+        os.makedirs(osp.dirname(link), exist_ok=True)
+        if osp.islink(link) and os.readlink(link) != data_root:
+            os.remove(link)
+        if not osp.lexists(link):
+            os.symlink(data_root, link)
+        print(f'{data_root} holds spaces, commas or quotes, which --cfg-options '
+              f'cannot carry: the chain reads it through the link {link}', flush=True)
+        data_root = link
     if args.dataset == 'folder':
         from semformer.datasets.image_label_folder import (image_sizes, resolve_classes,
                                                            split_file_path)

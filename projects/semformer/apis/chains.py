@@ -367,7 +367,8 @@ def folder_chain(root: str, data_root: str, num_classes: int,
 
     b = ChainBuilder(root, options)
     batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
-    check = dataset_check_stage(data_root, batch, labels_from_masks=labels_from_masks)
+    check = dataset_check_stage(data_root, batch, labels_from_masks=labels_from_masks,
+                                require_masks=True)
     return semformer_small_chain(b, data_stage=check, upper_bound=upper_bound,
                                  seg_labels=seg_labels)
 

@@ -64,6 +64,7 @@ def check_image_label_dataset(data_root: str,
                               ignore_index: int = 255,
                               check_masks: bool = True,
                               labels_from_masks: bool = False,
+                              require_masks: bool = False,
                               max_listed: int = 20) -> dict:
     """Check a VOC-layout dataset with image-level labels before training on it.
 
@@ -118,6 +119,8 @@ def check_image_label_dataset(data_root: str,
             True.
         labels_from_masks (bool): use masks as the last label source. Defaults to
             False.
+        require_masks (bool): every image needs its mask (a chain that scores
+            the maps of every split). Defaults to False.
         max_listed (int): problems listed in the error message. Defaults to 20.
 
     Returns:
@@ -193,6 +196,11 @@ def check_image_label_dataset(data_root: str,
                     continue
             seg_path = (osp.join(split_seg_dir, img_id + seg_map_suffix)
                         if split_seg_dir else None)
+            if require_masks and not (seg_path and osp.isfile(seg_path)):
+                problems.append(f'image {img_id} (listed in {split_file}) has no mask '
+                                f'{seg_path}; the chain scores the maps of every '
+                                'split against the masks')
+                continue
             seg_path = seg_path if seg_path and osp.isfile(seg_path) else None
             if seg_path:
                 num_masks[split] += 1
