@@ -282,3 +282,15 @@ def test_check_masks_required_by_the_chain(tmp_path):
                        r'.*img_004\.png') as err:
         _check(root, require_masks=True)
     assert len(err.value.problems) == 1
+
+
+def test_check_label_file_of_another_form(tmp_path):
+    root = make_world(tmp_path)
+    path = osp.join(root, 'cls_labels.json')
+    for content in ('[["img_000", 1, 0]]', '{"img_000": [1, 0, 0, 1]}', '{"classes": '):
+        with open(path, 'w') as f:
+            f.write(content)
+        with pytest.raises(DatasetCheckError, match=re.escape(path)) as err:
+            _check(root)
+        assert ('not in this project' in str(err.value)
+                or 'not valid JSON' in str(err.value))

@@ -17,7 +17,6 @@ The class list is taken from, in this order: the ``metainfo`` argument,
 split files (with ``'background'`` prepended).
 """
 import glob
-import json
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import List, Optional, Sequence, Tuple
@@ -25,6 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 from mmengine.fileio import list_from_file
 from mmseg.registry import DATASETS
 
+from .label_files import load_label_json
 from .synthetic import voc_palette
 from .voc_image_label import VOCImageLabelDataset
 from ..utils.atomic import write_text_atomic
@@ -197,8 +197,7 @@ def resolve_classes(data_root: Optional[str],
         return read_classes_file(path), path
     path = _under(data_root, label_file) if label_file else None
     if path and osp.isfile(path):
-        with open(path) as f:
-            classes = json.load(f).get('classes')
+        classes = load_label_json(path)['classes']
         if classes:
             return tuple(classes), path
     if default is not None:

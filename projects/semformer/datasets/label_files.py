@@ -18,14 +18,34 @@ def write_label_file(path, classes, labels):
         labels={k: [int(v) for v in vec] for k, vec in labels.items()})))
 
 
+def load_label_json(path):
+    """The content of a label file: ``{'classes': [...], 'labels': {id: [...]}}``.
+
+    Raises:
+        ValueError: the file is not JSON, or not an object of that form.
+    """
+    try:
+        with open(path) as f:
+            content = json.load(f)
+    except ValueError as e:
+        raise ValueError(f'label file {path} is not valid JSON: {e}') from e
+    if not (isinstance(content, dict) and isinstance(content.get('classes'), list)
+            and isinstance(content.get('labels'), dict)):
+        raise ValueError(
+            f'label file {path} is not in this project\'s form: a JSON object with '
+            '"classes" (the names, background first) and "labels" (image id -> 0/1 '
+            'vector); write it with tools/make_image_labels.py, or remove it to use '
+            'the XML annotations')
+    return content
+
+
 def read_label_file(path, classes):
     """Read a label file written by :func:`write_label_file`.
 
     Returns:
         dict: image id -> multi-hot float32 array (K,), background set to 1.
     """
-    with open(path) as f:
-        content = json.load(f)
+    content = load_label_json(path)
     if list(content.get('classes', [])) != list(classes):
         raise ValueError(f'label file {path} lists classes {content.get("classes")}, '
                          f'but the dataset has {list(classes)}')
