@@ -127,7 +127,7 @@ def test_classes_inferred_from_xml_of_all_splits(tmp_path):
     assert '6 of 6 masks hold classes that their images\' labels lack' in msg
     assert re.search(r"img_000\.png holds \['moon'\], which .*img_000\.xml does not "
                      'label', msg)
-    assert ('the masks suggest this order: background, kite, moon, apple; write it to '
+    assert ('the masks suggest the order background, kite, moon, apple; write it to '
             'classes.txt') in msg
     # masks in the sorted order: consistent
     for img_id, names in WORLD.items():
@@ -160,26 +160,21 @@ def test_check_summary(tmp_path):
         "class(es) ['moon'] label images of val but none of train: nothing teaches them"]
 
 
-def test_check_few_masks_beyond_their_labels_are_a_warning(tmp_path):
-    """A mask holding a class its labels lack: an error in more than 1 % of the
-    images (the class order is wrong), a warning below (a few annotation slips)."""
+def test_check_masks_beyond_their_labels_without_another_order_are_a_warning(tmp_path):
+    """A mask holding a class its labels lack, where no other class order explains
+    it (annotation slips): a warning, however many."""
     root = make_world(tmp_path)
-    extra = [f'img_1{i:02d}' for i in range(100)]
-    for img_id in extra:  # 100 more consistent kite images
-        Image.new('RGB', (40, 30)).save(osp.join(root, 'JPEGImages', img_id + '.jpg'))
-        _xml(osp.join(root, 'Annotations', img_id + '.xml'), ['kite'])
-        palette_png(_mask(['kite'])).save(
-            osp.join(root, 'SegmentationClass', img_id + '.png'))
-    with open(osp.join(root, 'ImageSets/Segmentation/train.txt'), 'a') as f:
-        f.write('\n'.join(extra) + '\n')
     _xml(osp.join(root, 'Annotations', 'img_003.xml'), ['kite'])  # the apple forgotten
     summary = _check(root)
+    assert summary['warnings'][0] == (
+        "1 of 6 masks hold classes that their images' labels lack, e.g. mask "
+        f"{osp.join(root, 'SegmentationClass', 'img_003.png')} holds ['apple'], which "
+        f"{osp.join(root, 'Annotations', 'img_003.xml')} does not label")
+    _xml(osp.join(root, 'Annotations', 'img_002.xml'), ['kite'])
+    summary = _check(root)
     assert summary['warnings'][0].startswith(
-        "1 of 106 masks hold classes that their images' labels lack, e.g. mask ")
-    assert "img_003.png holds ['apple']" in summary['warnings'][0]
-    _xml(osp.join(root, 'Annotations', 'img_002.xml'), ['kite'])  # 2 of 106: too many
-    with pytest.raises(DatasetCheckError, match='2 of 106 masks'):
-        _check(root)
+        "2 of 6 masks hold classes that their images' labels lack, e.g. mask ")
+    assert not any('suggest' in w for w in summary['warnings'])
 
 
 def _check(root, **kwargs):
@@ -249,17 +244,22 @@ def test_the_pipeline_check_stage_digests_the_files(tmp_path, capsys):
     the check's warnings are printed."""
     from semformer.apis.chains import check_dataset
     root = make_world(tmp_path)
-    first = check_dataset(str(tmp_path), root, batch_size=2)
+    first = check_dataset(str(tmp_path), root, batch_size=2, digest_files=True)
     assert "warning: " in capsys.readouterr().out  # 'moon' only in val
-    assert check_dataset(str(tmp_path), root, batch_size=2)['digest'] == first['digest']
+    assert check_dataset(str(tmp_path), root, batch_size=2,
+                         digest_files=True)['digest'] == first['digest']
+    # without digest_files (the voc and coco chains) the file times do not count
+    plain = check_dataset(str(tmp_path), root, batch_size=2)['digest']
+    assert plain != first['digest']
     for rel in ('JPEGImages/img_001.jpg', 'SegmentationClass/img_001.png',
                 'Annotations/img_001.xml'):
         path = osp.join(root, rel)
         st = os.stat(path)
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-        digest = check_dataset(str(tmp_path), root, batch_size=2)['digest']
-        assert digest != first['digest'], rel
-        first['digest'] = digest
+        digest = check_dataset(str(tmp_path), root, batch_size=2, digest_files=True)
+        assert digest['digest'] != first['digest'], rel
+        first = digest
+    assert check_dataset(str(tmp_path), root, batch_size=2)['digest'] == plain
 
 
 def test_check_class_list_without_background(tmp_path):

@@ -416,6 +416,22 @@ def test_a_folder_without_annotations_takes_its_labels_from_the_masks(tmp_path, 
     mask = np.asarray(Image.open(ds.get_data_info(0)['seg_map_path']))
     labels = ds.get_data_info(0)['gt_image_labels']
     assert np.flatnonzero(labels).tolist() == [c for c in np.unique(mask) if c != 255]
+    # a stage that trains on pseudo labels (here all background): the labels still
+    # come from the ground-truth masks
+    pseudo = tmp_path / 'pseudo'
+    pseudo.mkdir()
+    ids = open(osp.join(voc, 'ImageSets/Segmentation/train.txt')).read().split()
+    for img_id in ids:
+        Image.fromarray(np.zeros((64, 64), np.uint8)).save(pseudo / f'{img_id}.png')
+    seg = stages['seg']
+    cfg = load_config(osp.join(REPO, seg.config),
+                      [o for o in seg.options if '{' not in o])
+    assert cfg.train_dataloader.dataset.labels_from_masks is True
+    prefix = dict(cfg.train_dataloader.dataset.data_prefix, seg_map_path=str(pseudo))
+    ds2 = DATASETS.build(dict(cfg.train_dataloader.dataset, data_prefix=prefix,
+                              pipeline=[]))
+    assert ds2.get_data_info(0)['seg_map_path'].startswith(str(pseudo))
+    np.testing.assert_array_equal(ds2.get_data_info(0)['gt_image_labels'], labels)
 
 
 def test_a_folder_with_spaces_and_commas_in_its_path_is_read_through_a_link(tmp_path):

@@ -5,7 +5,8 @@ dataset with one command.
     python tools/run_pipeline.py
     # DeepLabV3+ on the PAR labels instead of the random walk + CRF ones
     python tools/run_pipeline.py --seg-labels par
-    # any VOC-layout folder with image-level labels (classes.txt or the XML names)
+    # any VOC-layout folder with image-level labels (XML, cls_labels.json or the
+    # masks; classes.txt or the XML names) and a mask for every train and val image
     python tools/run_pipeline.py --dataset folder --data-root data/my_set/VOC2012
     # PASCAL VOC 2012 + SBD, the paper's chain, 8 GPUs
     python tools/run_pipeline.py --dataset voc --data-root data/VOCdevkit/VOC2012 --gpus 8
@@ -103,16 +104,24 @@ def build(args):
         sys.exit(f'--data-root {data_root} is not a folder')
     data_root = osp.abspath(data_root)
     work = args.work_dir or f'work_dirs/pipeline_{args.dataset}'
-    if set(data_root) & set(' ,\'"'):
-        # --cfg-options strips spaces and splits at commas: read it through a link
+    unsafe = set(' ,\'"{}[]()=')  # --cfg-options and the stage templates break on them
+    if set(data_root) & unsafe:
         link = osp.join(ROOT, work, 'dataset')
+        if set(link) & unsafe:
+            sys.exit(f'error: the data root {data_root} and the work dir {link} hold '
+                     f'characters among {"".join(sorted(unsafe))}, which the stages\' '
+                     '--cfg-options cannot carry; move or link the data elsewhere')
+        if osp.lexists(link) and not osp.islink(link):
+            sys.exit(f'error: {link} exists and is not a link; remove it or use another '
+                     '--work-dir')
         os.makedirs(osp.dirname(link), exist_ok=True)
         if osp.islink(link) and os.readlink(link) != data_root:
             os.remove(link)
         if not osp.lexists(link):
             os.symlink(data_root, link)
-        print(f'{data_root} holds spaces, commas or quotes, which --cfg-options '
-              f'cannot carry: the chain reads it through the link {link}', flush=True)
+        print(f'{data_root} holds characters that --cfg-options cannot carry (among '
+              f'{"".join(sorted(unsafe))}): the chain reads it through the link {link}',
+              flush=True)
         data_root = link
     if args.dataset == 'folder':
         from semformer.datasets.image_label_folder import (image_sizes, resolve_classes,

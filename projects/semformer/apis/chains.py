@@ -275,11 +275,13 @@ def dataset_check_stage(data_root: str, batch_size: int = 1, **kwargs) -> Stage:
                  f'{sum(o["num_masks"].values())} masks')
 
 
-def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1, **kwargs) -> dict:
+def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1,
+                  digest_files: bool = False, **kwargs) -> dict:
     """:func:`check_image_label_dataset` (its warnings printed), and a digest of the
-    files that define the dataset (split files, class list, label file; the name,
-    size and modification time of every image, mask and annotation) so later stages
-    rerun when it changes, also when another dataset takes its place."""
+    files that define the dataset (split files, class list, label file; with
+    ``digest_files`` also the name, size and modification time of every image,
+    mask and annotation) so later stages rerun when it changes, also when another
+    dataset takes its place."""
     import hashlib
 
     from ..datasets.checks import check_image_label_dataset
@@ -293,17 +295,18 @@ def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1, **kwargs)
         if osp.isfile(path):
             with open(path, 'rb') as f:
                 h.update(rel.encode() + f.read())
-    folders = {'JPEGImages', 'SegmentationClass', 'Annotations'}
-    for key in ('img_dir', 'seg_dir', 'xml_dir'):
-        value = kwargs.get(key)
-        folders.update(value.values() if isinstance(value, dict) else [value])
-    for rel in sorted(f for f in folders if f):
+    folders = ('JPEGImages', 'SegmentationClass', 'Annotations') if digest_files else ()
+    for rel in folders:
         folder = osp.join(data_root, rel)
         if osp.isdir(folder):
             with os.scandir(folder) as it:
                 for entry in sorted(it, key=lambda e: e.name):
-                    st = entry.stat()
-                    h.update(f'{rel}/{entry.name}:{st.st_size}:{st.st_mtime_ns}\n'.encode())
+                    try:
+                        st = entry.stat()
+                        state = f'{st.st_size}:{st.st_mtime_ns}'
+                    except OSError:  # a broken link
+                        state = 'missing'
+                    h.update(f'{rel}/{entry.name}:{state}\n'.encode())
     return dict(data_root=osp.abspath(data_root), digest=h.hexdigest()[:16],
                 classes=list(summary['classes']), num_classes=summary['num_classes'],
                 classes_source=summary['classes_source'],
@@ -350,7 +353,11 @@ def folder_chain(root: str, data_root: str, num_classes: int,
             :func:`semformer_small_chain`). Defaults to ``'rw_crf'``.
         labels_from_masks (bool): image-level labels from the masks, for a folder
             with neither XML annotations nor a label file (every dataset of the
-            chain and its check). Defaults to False.
+            chain, from the ground-truth masks also where a stage trains on pseudo
+            labels, and its check). Defaults to False.
+
+    The check requires a mask for every train and val image (the chain scores the
+    maps of both splits) and digests every image, mask and annotation.
     """
     def options(config: str) -> List[str]:
         cfg = b.cfg(config)
@@ -368,7 +375,7 @@ def folder_chain(root: str, data_root: str, num_classes: int,
     b = ChainBuilder(root, options)
     batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
     check = dataset_check_stage(data_root, batch, labels_from_masks=labels_from_masks,
-                                require_masks=True)
+                                require_masks=True, digest_files=True)
     return semformer_small_chain(b, data_stage=check, upper_bound=upper_bound,
                                  seg_labels=seg_labels)
 

@@ -80,13 +80,16 @@ def check_image_label_dataset(data_root: str,
     - a mask value outside ``[0, K)`` other than ``ignore_index``, or a mask whose
       size differs from its image's;
     - masks that hold classes their images' labels lack, in more than 1 % of the
-      images with both (fewer are warnings): the class list does not follow the
-      masks' indices, e.g. the sorted XML names of a dataset whose masks number the
-      classes in another order (the message gives the order the masks suggest);
+      images with both, when the labels and the mask indices match under another
+      class order: the class list does not follow the masks' indices, e.g. the
+      sorted XML names of a dataset whose masks number the classes in another
+      order (the message gives the order the masks suggest);
+    - with ``require_masks``, an image without its mask;
     - fewer images in the first split than ``batch_size``.
 
-    Warnings (in the summary, not errors): the few masks above, and classes that
-    label images of a later split but none of the first (training) split.
+    Warnings (in the summary, not errors): masks that hold classes their labels
+    lack otherwise (annotation slips), and classes that label images of a later
+    split but none of the first (training) split.
 
     Args:
         data_root (str): the dataset root.
@@ -198,8 +201,8 @@ def check_image_label_dataset(data_root: str,
                         if split_seg_dir else None)
             if require_masks and not (seg_path and osp.isfile(seg_path)):
                 problems.append(f'image {img_id} (listed in {split_file}) has no mask '
-                                f'{seg_path}; the chain scores the maps of every '
-                                'split against the masks')
+                                f'{seg_path or "(no mask folder)"}; the chain scores '
+                                'the maps of every split against the masks')
                 continue
             seg_path = seg_path if seg_path and osp.isfile(seg_path) else None
             if seg_path:
@@ -260,9 +263,13 @@ def check_image_label_dataset(data_root: str,
     if mismatches:
         line = (f'{len(mismatches)} of {num_compared} masks hold classes that their '
                 f'images\' labels lack, e.g. {"; ".join(mismatches[:3])}')
-        if len(mismatches) > 0.01 * num_compared:
-            problems.append(line + _mask_order_hint(cooccurrence, classes,
-                                                    classes_source))
+        order = _mask_order(cooccurrence, classes)
+        if order and len(mismatches) > 0.01 * num_compared:
+            problems.append(
+                f'{line}; the class list ({classes_source}) does not follow the masks\' '
+                f'indices: the masks suggest the order {", ".join(order)}; write it to '
+                f'{CLASSES_FILE} in the dataset root, one name a line (a label file '
+                'must list its vectors in the same order)')
         else:
             warnings.append(line)
     first = splits[0]
@@ -290,19 +297,15 @@ def check_image_label_dataset(data_root: str,
         warnings=warnings)
 
 
-def _mask_order_hint(cooccurrence: np.ndarray, classes: Sequence[str],
-                     source: str) -> str:
-    """Where the mismatch comes from: the class order the masks suggest (each
-    label's most frequent mask index), when that is a permutation."""
+def _mask_order(cooccurrence: np.ndarray, classes: Sequence[str]) -> List[str]:
+    """The class order the masks suggest (each label's most frequent mask index)
+    when it is another permutation of the list; else empty."""
     best = cooccurrence[1:, 1:].argmax(axis=1) + 1
-    hint = ('; the class list does not follow the masks\' indices (the list comes '
-            f'from {source})')
-    if sorted(best.tolist()) == list(range(1, len(classes))):
-        order = [classes[0]] + [classes[int(np.flatnonzero(best == i)[0]) + 1]
-                                for i in range(1, len(classes))]
-        hint += (f'; the masks suggest this order: {", ".join(order)}; write it to '
-                 f'{CLASSES_FILE} (one name a line) in the dataset root')
-    return hint
+    if (sorted(best.tolist()) != list(range(1, len(classes)))
+            or best.tolist() == list(range(1, len(classes)))):
+        return []
+    return [classes[0]] + [classes[int(np.flatnonzero(best == i)[0]) + 1]
+                           for i in range(1, len(classes))]
 
 
 def _check_mask(path: str, img_size: tuple, num_classes: int,

@@ -231,6 +231,10 @@ class ImageLabelFolderDataset(VOCImageLabelDataset):
             names; None means every ``*.txt`` beside ``ann_file``. Defaults to None.
         labels_from_masks (bool): derive an image's labels from its mask when it
             has neither a label-file entry nor an XML. Defaults to False.
+        label_mask_dir (str): the masks those labels come from, relative to
+            ``data_root``: the ground truth even where ``data_prefix`` points the
+            maps at pseudo labels (AffinityNet, DeepLabV3+). Defaults to
+            ``'SegmentationClass'``.
         label_file (str): JSON label file relative to ``data_root``; optional.
             Defaults to ``'cls_labels.json'``.
         data_prefix (dict): folders ``img_path``, ``seg_map_path``, ``xml_path``.
@@ -248,6 +252,7 @@ class ImageLabelFolderDataset(VOCImageLabelDataset):
                  classes_file: Optional[str] = CLASSES_FILE,
                  class_splits: Optional[Sequence[str]] = None,
                  labels_from_masks: bool = False,
+                 label_mask_dir: str = 'SegmentationClass',
                  label_file: str = 'cls_labels.json',
                  data_prefix: dict = dict(
                      img_path='JPEGImages',
@@ -257,6 +262,7 @@ class ImageLabelFolderDataset(VOCImageLabelDataset):
                  **kwargs) -> None:
         self.classes_file = classes_file
         self.labels_from_masks = labels_from_masks
+        self.label_mask_dir = label_mask_dir
         metainfo = dict(metainfo or {})
         data_root = kwargs.get('data_root')
         if metainfo.get('classes') is None:
@@ -290,5 +296,9 @@ class ImageLabelFolderDataset(VOCImageLabelDataset):
                 f'{label_path} does not exist and neither does {xml_path}; masks '
                 'are used only for evaluation (pass labels_from_masks=True to read '
                 'labels from them)')
+        if file_labels is None and not has_xml:  # labels_from_masks: the ground truth
+            seg_path = osp.join(_under(self.data_root, self.label_mask_dir),
+                                img_id + self.seg_map_suffix)
+            seg_path = seg_path if osp.isfile(seg_path) else None
         return super()._image_labels(img_id, file_labels, label_path, xml_dir,
                                      seg_path, classes)

@@ -73,9 +73,11 @@ def labels_from_xml(xml_path, classes):
     for obj in root.findall('object'):
         name = obj.findtext('name', '').strip()
         if name == classes[0]:
+            hint = ('' if name.lower().strip('_') in ('background', 'bg') else
+                    '; the list needs the background on its first line')
             raise ValueError(f'annotation {xml_path}: object named {name!r}, the first '
                              'class of the class list, which is the background (index '
-                             '0); the list needs the background on its first line')
+                             f'0){hint}')
         if name not in classes:
             raise ValueError(f'annotation {xml_path}: unknown class name {name!r}; '
                              f'known: {list(classes[1:])}')

@@ -268,13 +268,14 @@ RESIZABLE = ('num_train', 'num_val')
 
 def world_differences(marker: Optional[dict], settings: dict) -> List[str]:
     """The settings in which a written world (its marker) differs from
-    ``settings``, apart from its size (:data:`RESIZABLE`), as ``'key: found
-    (expected)'`` lines; empty for an absent or interrupted world."""
+    ``settings``, apart from its size (:data:`RESIZABLE`) and settings its marker
+    does not record (an older generator's), as ``'key: found (expected)'`` lines;
+    empty for an absent or interrupted world."""
     if not marker or marker.get('complete', True) is False:
         return []
     expected = json.loads(json.dumps(settings))
-    return [f'{k}: {marker.get(k)} ({expected[k]} expected)' for k in expected
-            if k not in RESIZABLE and marker.get(k) != expected[k]]
+    return [f'{k}: {marker[k]} ({expected[k]} expected)' for k in expected
+            if k not in RESIZABLE and k in marker and marker[k] != expected[k]]
 
 
 def ensure_synthetic_voc(out_dir, force=False, progress=True, **kwargs):

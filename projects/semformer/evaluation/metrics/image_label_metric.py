@@ -16,7 +16,8 @@ class ImageLabelMetric(BaseMetric):
     data sample; the background (index 0) is excluded. Macro averages, in %, over
     the classes with at least one positive sample (a class absent from the split
     has no average precision; counting it as 0 would cap the mAP), with a warning
-    that names the classes left out.
+    that names the classes left out; their false positives then count in no
+    average.
     Samples without ``pred_image_scores`` (a model that predicts no image scores,
     e.g. SemFormer without its CAAE, or result files written without them) are
     left out with a warning that counts them; with none at all the metric reports
