@@ -37,6 +37,31 @@ def test_dataset_configs_build(name, voc_root, synthetic_root):
     assert out['inputs'].shape[1] <= crop[0] and out['inputs'].shape[2] <= crop[1]
 
 
+
+@pytest.mark.parametrize('config', [
+    'cam/cam_vit-t8_1xb16-500_synthetic-64x64.py',
+    'deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'])
+def test_synthetic_configs_test_at_64_px_and_predict_at_the_image_size(config,
+                                                                     synthetic_root):
+    """The small chain's models see a 48 px image at the training scale (64 px) and
+    return their maps at 48 px, scored against the 48 px masks."""
+    import torch
+    from mmengine.dataset import pseudo_collate
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, 'configs', config))
+    ds = DATASETS.build(dict(cfg.val_dataloader.dataset, data_root=synthetic_root))
+    batch = pseudo_collate([ds[0], ds[1]])
+    assert [tuple(x.shape) for x in batch['inputs']] == [(3, 64, 64)] * 2
+    assert all(s.gt_sem_seg.shape == (48, 48) and s.ori_shape == (48, 48)
+               for s in batch['data_samples'])
+    model = MODELS.build(cfg.model).eval()  # random weights: shapes only
+    with torch.no_grad():
+        out = model.test_step(batch)
+    for sample in out:
+        assert sample.pred_sem_seg.shape == (48, 48)
+        if 'pred_cams' in sample:
+            assert sample.pred_cams.shape == (48, 48)
+
 def test_voc_pseudo_label_configs_are_the_authors():
     """Seeds at 0.11 / 0.15 keeping the foreground; the boundary random walk (beta
     10, 2^8 steps, radius 5), background 0.25, one CRF iteration."""

@@ -196,6 +196,37 @@ def test_check_missing_jpeg(tmp_path):
         _check(root)
 
 
+
+def test_png_images_are_found_read_and_checked(tmp_path):
+    from semformer.datasets.image_label_folder import image_suffix
+    root = make_world(tmp_path)
+    splits = [osp.join(root, 'ImageSets/Segmentation', s + '.txt') for s in SPLITS]
+    assert image_suffix(root, splits) == '.jpg'
+    for img_id in WORLD:  # the same images as PNG files
+        jpg = osp.join(root, 'JPEGImages', img_id + '.jpg')
+        Image.open(jpg).save(jpg[:-4] + '.png')
+        os.remove(jpg)
+    assert image_suffix(root, splits) == '.png'
+    # the check names the suffix it looked for and the files it found instead
+    with pytest.raises(DatasetCheckError,
+                       match=re.escape("img_000.jpg (listed in") + '.*' +
+                       re.escape("found img_000.png: the images of a split need one "
+                                 "suffix (img_suffix, now '.jpg')")):
+        _check(root)
+    summary = _check(root, img_suffix='.png')
+    assert summary['num_images'] == dict(train=4, val=2)
+    ds = _build(root, 'val', img_suffix='.png', pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='PackImageLabelInputs')])
+    assert ds[0]['inputs'].shape == (3, 30, 40)
+    # one image left as JPEG: no suffix holds every image, the check names it
+    Image.open(osp.join(root, 'JPEGImages', 'img_004.png')).save(
+        osp.join(root, 'JPEGImages', 'img_004.jpg'))
+    os.remove(osp.join(root, 'JPEGImages', 'img_004.png'))
+    assert image_suffix(root, splits) == '.jpg'
+    with pytest.raises(DatasetCheckError, match=re.escape('found img_004.jpg')):
+        _check(root, img_suffix='.png')
+
+
 def test_check_unknown_class_in_xml(tmp_path):
     root = make_world(tmp_path)
     _xml(osp.join(root, 'Annotations', 'img_001.xml'), ['kite', 'pear'])

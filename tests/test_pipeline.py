@@ -17,6 +17,7 @@ from semformer.apis.pipeline import load_config
 from semformer.apis.adapt import dataset_options, key_options, num_classes_options
 from semformer.apis.chains import REFINEMENTS, SEG_LABELS, SYNTHETIC, synthetic_chain
 from semformer.datasets.synthetic import make_synthetic_voc
+from semformer.utils.result_files import load_cams
 
 CALLS = []
 
@@ -323,11 +324,11 @@ def test_the_segmentation_network_trains_on_the_chosen_pseudo_labels(tmp_path):
                                         str(tmp_path / 'none'), '--seg-labels', 'par']))
 
 
-def second_world(root):
+def second_world(root, size=64):
     """A VOC-layout folder of 4 other shapes (K = 5) with a classes.txt and labels
     only in the XML files, as a user's folder would be."""
     voc = make_synthetic_voc(str(root), seed=7, num_train=40, num_val=6, progress=False,
-                             shapes=('heart', 'arrow', 'gear', 'lightning'))
+                             shapes=('heart', 'arrow', 'gear', 'lightning'), size=size)
     os.remove(osp.join(voc, 'cls_labels.json'))
     os.remove(osp.join(voc, 'synthetic.json'))
     return voc
@@ -340,12 +341,20 @@ def run_tool(args, cwd=REPO):
 
 
 def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
-    voc = second_world(tmp_path / 'world')
+    # 96 px PNG images: the chain finds the suffix, runs at 64 px and writes maps
+    # and labels at the images' own size
+    voc = second_world(tmp_path / 'world', size=96)
+    for name in os.listdir(osp.join(voc, 'JPEGImages')):
+        jpg = osp.join(voc, 'JPEGImages', name)
+        Image.open(jpg).save(jpg[:-4] + '.png')
+        os.remove(jpg)
     work = str(tmp_path / 'run')
     args = ['--dataset', 'folder', '--data-root', voc, '--max-iters', '2',
             '--work-dir', work]
     proc = run_tool(args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'the images are .png files' in proc.stdout
+    assert 'runs at a long side of about 64 px' in proc.stdout
     assert '[stage 16/16] overlays of val images' in proc.stdout
     report = json.loads(open(osp.join(work, 'results.json')).read())
     rows = {r['stage']: r for r in report['rows']}
@@ -360,9 +369,12 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
         out = osp.join(work, name, 'out')
         assert sorted(os.listdir(out)) == sorted(i + '.png' for i in train_ids)
         label = np.asarray(Image.open(osp.join(out, train_ids[0] + '.png')))
+        assert label.shape == (96, 96)
         assert set(np.unique(label)) <= set(range(5)) | {255}
     assert sorted(os.listdir(osp.join(work, 'cams', 'out'))) == sorted(
         i + '.npz' for i in train_ids)
+    _, fields = load_cams(osp.join(work, 'cams', 'out', train_ids[0] + '.npz'))
+    assert fields['cams'].shape[1:] == (96, 96)
     assert not os.path.exists(osp.join(voc, 'CAMs'))  # nothing written into the data
     assert not os.path.exists(osp.join(voc, 'PseudoLabels'))
 

@@ -172,6 +172,54 @@ def test_generator_thresholds_maps_keys_and_ignores_the_uncertain_band():
                      torch.zeros(0, dtype=torch.long)).tolist() == [[0, 0]]
 
 
+
+class _RecordShape(torch.nn.Module):
+    """A refiner that records the size it runs at and keeps the scores."""
+
+    def __init__(self):
+        super().__init__()
+        self.shapes = []
+
+    def forward(self, image, scores):
+        self.shapes.append((tuple(image.shape), tuple(scores.shape)))
+        return scores
+
+
+def test_generator_refines_at_work_size_and_labels_at_the_image_size():
+    gen = MODELS.build(dict(type='PseudoLabelGenerator', bg_threshold=0.3, work_size=4))
+    rec = _RecordShape()
+    gen.refiners.append(rec)
+    assert gen.work_shape(8, 6) == (4, 3) and gen.work_shape(4, 2) == (4, 2)
+    assert gen.work_shape(2, 3) == (3, 4)  # smaller images are enlarged
+    # class 2 on the left half, class 5 on the right half of an 8 x 8 image
+    cams = torch.zeros(2, 8, 8)
+    cams[0, :, :4] = 0.9
+    cams[1, :, 4:] = 0.8
+    label = gen.label(torch.zeros(3, 8, 8), cams, torch.tensor([2, 5]))
+    assert rec.shapes == [((3, 4, 4), (3, 4, 4))]
+    assert label.shape == (8, 8)
+    assert (label[:, :3] == 2).all() and (label[:, 5:] == 5).all()
+    # at the work size already: nothing resized, the same labels as without it
+    rec.shapes.clear()
+    small = cams[:, ::2, ::2].contiguous()
+    plain = MODELS.build(dict(type='PseudoLabelGenerator', bg_threshold=0.3))
+    assert torch.equal(gen.label(torch.zeros(3, 4, 4), small, torch.tensor([2, 5])),
+                       plain.label(torch.zeros(3, 4, 4), small, torch.tensor([2, 5])))
+    assert rec.shapes == [((3, 4, 4), (3, 4, 4))]
+    # the refined scores (not the labels) are resized: a 4 x 4 block of 1 becomes the
+    # work size's cells 1-2; bilinearly back at 8 px its ramp is 0.25 at pixel 1
+    # (above the background's 0.2, so labelled), where resizing the labels
+    # (nearest) would give background
+    gen.bg_threshold = 0.2
+    cams = torch.zeros(1, 8, 8)
+    cams[0, 2:6, 2:6] = 1.0
+    label = gen.label(torch.zeros(3, 8, 8), cams, torch.tensor([3]))
+    assert label[4].tolist() == [0, 3, 3, 3, 3, 3, 3, 0]
+    assert label[1, 1] == 0  # 0.25 x 0.25 in the corner
+    with pytest.raises(ValueError, match='work_size'):
+        MODELS.build(dict(type='PseudoLabelGenerator', work_size=0))
+
+
 def test_label_png_is_a_voc_palette_png(tmp_path):
     label = np.array([[0, 1, 6], [255, 3, 0]], np.int64)
     path = str(tmp_path / 'a.png')

@@ -118,6 +118,24 @@ def test_cam_hook_draws_nothing_off_the_main_process_or_without_maps(tmp_path):
     assert not recorded(runner) and not local_pngs(tmp_path, '*.png')
 
 
+
+def test_cam_hook_draws_an_image_resized_by_the_pipeline_at_the_maps_size(tmp_path):
+    # the network saw the image at half its size (a test-time Resize); the maps
+    # and masks are at the image's own size, the image panel is enlarged to it
+    hook = HOOKS.build(dict(type='CAMVisualizationHook', num_images=1))
+    runner = fake_runner(tmp_path, dataset=SimpleNamespace(metainfo=META))
+    _, outputs = cam_batch(1)
+    small = torch.zeros(3, H // 2, W // 2, dtype=torch.uint8)
+    small[2] = 200  # red, loaded as BGR
+    outputs[0].set_metainfo(dict(img_shape=(H // 2, W // 2), ori_shape=(H, W)))
+    hook.before_val_epoch(runner)
+    hook.after_val_iter(runner, 0, dict(inputs=[small]), outputs)
+    hook.after_val_epoch(runner)
+    (_, image, _), = recorded(runner)
+    assert image.shape == (H, 4 * W, 3)
+    assert (image[:, :W, 0] == 200).all() and (image[:, :W, 1:] == 0).all()
+
+
 def test_cam_row_pads_heat_maps_so_later_panels_line_up():
     from semformer.visualization import cam_row
     image = np.full((H, W, 3), 100, np.uint8)

@@ -73,7 +73,7 @@ def build(args):
     ``synthetic`` becomes ``folder`` on ``data/synthetic/VOC2012`` when that folder
     holds another dataset (printed). A ``folder`` dataset with images of several
     sizes gets batch-1 validation and test (printed), one with images far from the
-    small chain's 64 px a note.
+    small chain's 64 px a note (its stages rescale them to about 64 px).
     """
     if args.dataset in ('voc', 'coco') and args.seg_labels != 'rw_crf':
         sys.exit('--seg-labels is for the synthetic and folder chains; ' + (
@@ -124,21 +124,25 @@ def build(args):
               flush=True)
         data_root = link
     if args.dataset == 'folder':
-        from semformer.datasets.image_label_folder import (image_sizes, resolve_classes,
+        from semformer.datasets.image_label_folder import (image_sizes, image_suffix,
+                                                           resolve_classes,
                                                            split_file_path)
         splits = [split_file_path(data_root, s) for s in ('train', 'val')]
         classes, _ = resolve_classes(data_root, splits)
-        sizes = image_sizes(data_root, splits)
+        suffix = image_suffix(data_root, splits)
+        if suffix != '.jpg':
+            print(f'the images are {suffix} files', flush=True)
+        sizes = image_sizes(data_root, splits, img_suffix=suffix)
         if len(sizes) > 1:
             print(f'images of {len(sizes)} sizes (e.g. {sizes[0][0]}x{sizes[0][1]}, '
                   f'{sizes[-1][0]}x{sizes[-1][1]}): validation and test run one image '
                   'a batch', flush=True)
-        if any(max(s) > 2 * SMALL_CHAIN_SIZE or max(s) < SMALL_CHAIN_SIZE // 2
+        if any(not 0.75 * SMALL_CHAIN_SIZE <= max(s) <= 1.25 * SMALL_CHAIN_SIZE
                for s in sizes):
-            print(f'note: the small chain trains on {SMALL_CHAIN_SIZE} px crops of '
-                  f'images rescaled to about {SMALL_CHAIN_SIZE} px and tests at each '
-                  "image's own size; its settings (schedules, refinement kernels) are "
-                  f'set for images near {SMALL_CHAIN_SIZE} px', flush=True)
+            span = ' to '.join(dict.fromkeys(f'{w}x{h}' for w, h in (sizes[0], sizes[-1])))
+            print(f'note: images of {span}; the small chain runs at a long side '
+                  f'of about {SMALL_CHAIN_SIZE} px (training crops, tests, refinements) '
+                  "and scores its maps and labels at each image's own size", flush=True)
         from_masks = not (osp.isdir(osp.join(data_root, 'Annotations'))
                           or osp.isfile(osp.join(data_root, 'cls_labels.json')))
         if from_masks:
@@ -146,7 +150,8 @@ def build(args):
                   "the classes of each image's mask", flush=True)
         stages = folder_chain(ROOT, data_root, len(classes), upper_bound=upper,
                               eval_batch_size=1 if len(sizes) > 1 else None,
-                              seg_labels=args.seg_labels, labels_from_masks=from_masks)
+                              seg_labels=args.seg_labels, labels_from_masks=from_masks,
+                              img_suffix=suffix)
         return stages, work, f'WSSS pipeline, {data_root} ({len(classes)} classes)'
     chain = voc_chain if args.dataset == 'voc' else coco_chain
     return chain(ROOT, data_root), work, f'WSSS pipeline, {args.dataset} ({data_root})'

@@ -7,7 +7,8 @@
 # its conv stem (as DeepLabV3+ takes ResNet's stride-4 stage). Batch
 # 16, 2,000 iterations of AdamW (lr 2e-3, backbone at 0.1 x lr), poly decay.
 # Validation: mmseg's IoUMetric on the val masks after 1,000 and 2,000
-# iterations; `tools/test.py --tta` uses the multi-scale + flip `tta_pipeline` below.
+# iterations, at the training scale (the dataset base's test pipeline); `tools/test.py
+# --tta` uses the multi-scale + flip `tta_pipeline` below.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py', '../_base_/models/vit-t8_backbone.py',
     '../_base_/datasets/synthetic_shapes.py', '../_base_/schedules/adamw-poly_500it.py',
@@ -50,7 +51,8 @@ tta_pipeline = [
     dict(
         type='TestTimeAug',
         transforms=[
-            [dict(type='Resize', scale_factor=r, keep_ratio=True)
+            # long sides of 0.75-1.5 x the training scale's 64 px
+            [dict(type='Resize', scale=(round(crop_size[0] * r), ) * 2, keep_ratio=True)
              for r in (0.75, 1.0, 1.25, 1.5)],
             [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
              dict(type='RandomFlip', prob=1.0, direction='horizontal')],

@@ -37,6 +37,7 @@ from mmpretrain.evaluation import AveragePrecision
 from PIL import Image
 
 import semformer  # noqa: F401  (registers the project's modules)
+from semformer.datasets.image_label_folder import image_suffix
 from semformer.evaluation.metrics.cam_metric import CAMMetric
 
 IMAGENET_MEAN = (123.675, 116.28, 103.53)
@@ -55,9 +56,10 @@ def read_split(root: str, split: str, size: int, num_classes: int,
         ids = f.read().split()[:max_images]
     if not ids:
         raise ValueError(f'{list_file} lists no images')
+    suffix = image_suffix(root, [list_file])
     images, masks = [], []
     for i in ids:
-        img_path = osp.join(root, 'JPEGImages', f'{i}.jpg')
+        img_path = osp.join(root, 'JPEGImages', i + suffix)
         mask_path = osp.join(root, 'SegmentationClass', f'{i}.png')
         for path in (img_path, mask_path):
             if not osp.isfile(path):

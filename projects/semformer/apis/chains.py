@@ -337,7 +337,8 @@ def folder_chain(root: str, data_root: str, num_classes: int,
                  upper_bound: bool = True,
                  eval_batch_size: Optional[int] = None,
                  seg_labels: str = 'rw_crf',
-                 labels_from_masks: bool = False) -> List[Stage]:
+                 labels_from_masks: bool = False,
+                 img_suffix: str = '.jpg') -> List[Stage]:
     """The small ViT chain on a user's VOC-layout folder.
 
     Args:
@@ -355,6 +356,8 @@ def folder_chain(root: str, data_root: str, num_classes: int,
             with neither XML annotations nor a label file (every dataset of the
             chain, from the ground-truth masks also where a stage trains on pseudo
             labels, and its check). Defaults to False.
+        img_suffix (str): the images' file suffix (``'.png'`` for a folder of
+            PNG images, see :func:`image_suffix`). Defaults to ``'.jpg'``.
 
     The check requires a mask for every train and val image (the chain scores the
     maps of both splits) and digests every image, mask and annotation.
@@ -363,10 +366,13 @@ def folder_chain(root: str, data_root: str, num_classes: int,
         cfg = b.cfg(config)
         opts = dataset_options(cfg, data_root, dataset_type='ImageLabelFolderDataset',
                                num_classes=num_classes)
+        datasets = [dotted(path) for path, node in walk(cfg)
+                    if path and str(path[0]).endswith('_dataloader')
+                    and path[-1] == 'dataset' and 'data_root' in node]
         if labels_from_masks:
-            opts += [f'{dotted(path)}.labels_from_masks=True' for path, node in walk(cfg)
-                     if path and str(path[0]).endswith('_dataloader')
-                     and path[-1] == 'dataset' and 'data_root' in node]
+            opts += [f'{d}.labels_from_masks=True' for d in datasets]
+        if img_suffix != '.jpg':
+            opts += [f'{d}.img_suffix={img_suffix}' for d in datasets]
         if eval_batch_size:
             opts += key_options(cfg, 'batch_size', eval_batch_size,
                                 under=('val_dataloader', 'test_dataloader'))
@@ -375,7 +381,8 @@ def folder_chain(root: str, data_root: str, num_classes: int,
     b = ChainBuilder(root, options)
     batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
     check = dataset_check_stage(data_root, batch, labels_from_masks=labels_from_masks,
-                                require_masks=True, digest_files=True)
+                                require_masks=True, digest_files=True,
+                                img_suffix=img_suffix)
     return semformer_small_chain(b, data_stage=check, upper_bound=upper_bound,
                                  seg_labels=seg_labels)
 

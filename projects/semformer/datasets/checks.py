@@ -5,6 +5,7 @@ mask once and raises one :class:`DatasetCheckError` that lists every problem fou
 each naming its file, so a user fixes them all in one go instead of meeting them
 one by one hours into a run.
 """
+import os
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -73,7 +74,7 @@ def check_image_label_dataset(data_root: str,
     ``labels_from_masks``) the mask. Problems found (each names the file):
 
     - a missing split file;
-    - an image id without its JPEG, or an unreadable JPEG;
+    - an image id without its image file (``img_suffix``), or an unreadable image;
     - an image missing from the label file, or without any label source;
     - a class name in an XML that is not in the class list (``classes.txt``);
     - an image without any foreground label;
@@ -170,6 +171,7 @@ def check_image_label_dataset(data_root: str,
     cooccurrence = np.zeros((num_classes, num_classes), np.int64)
     mismatches: List[str] = []
     num_compared = 0
+    stems: Dict[str, Dict[str, List[str]]] = {}  # image folder -> stem -> file names
     for split, split_file in split_files.items():
         try:
             ids = read_split_ids(split_file)
@@ -187,8 +189,18 @@ def check_image_label_dataset(data_root: str,
         for img_id in ids:
             img_path = osp.join(split_img_dir, img_id + img_suffix)
             if not osp.isfile(img_path):
+                if split_img_dir not in stems:  # the folder listed once
+                    stems[split_img_dir] = {}
+                    if osp.isdir(split_img_dir):
+                        for name in sorted(os.listdir(split_img_dir)):
+                            stems[split_img_dir].setdefault(
+                                osp.splitext(name)[0], []).append(name)
+                others = stems[split_img_dir].get(img_id, [])
+                hint = (f'; found {", ".join(others)}: the images of a split need one '
+                        f'suffix (img_suffix, now {img_suffix!r})' if others else
+                        '; add it or remove the id from the split file')
                 problems.append(f'image {img_path} (listed in {split_file}) does not '
-                                'exist; add it or remove the id from the split file')
+                                f'exist{hint}')
                 continue
             if img_path not in sizes:
                 try:

@@ -3,7 +3,7 @@
 The layout (every path relative to ``data_root``)::
 
     data_root/
-    ├── JPEGImages/<id>.jpg
+    ├── JPEGImages/<id>.jpg            # or .png (``img_suffix``)
     ├── Annotations/<id>.xml           # object names give the labels (optional)
     ├── SegmentationClass/<id>.png     # pixel masks, evaluation only (optional)
     ├── ImageSets/Segmentation/<split>.txt
@@ -17,6 +17,7 @@ The class list is taken from, in this order: the ``metainfo`` argument,
 split files (with ``'background'`` prepended).
 """
 import glob
+import os
 import os.path as osp
 import xml.etree.ElementTree as ET
 from typing import List, Optional, Sequence, Tuple
@@ -63,8 +64,8 @@ def read_split_ids(path: str) -> List[str]:
     """Image ids of a split file: the first word of each non-empty line."""
     if not osp.isfile(path):
         raise FileNotFoundError(
-            f'split file {path} does not exist; write one image id (the JPEG file '
-            'name without .jpg) a line')
+            f'split file {path} does not exist; write one image id (the image file '
+            'name without its suffix) a line')
     return [line.split()[0] for line in list_from_file(path) if line.split()]
 
 
@@ -96,6 +97,39 @@ def image_sizes(data_root: str, split_files: Sequence[str], img_dir: str = 'JPEG
             except (OSError, Image.DecompressionBombError):
                 continue
     return sorted(sizes)
+
+
+#: image suffixes :func:`image_suffix` looks for, in order of preference
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG', '.bmp')
+
+
+def image_suffix(data_root: str, split_files: Sequence[str],
+                 img_dir: str = 'JPEGImages') -> str:
+    """The file suffix every image the split files list has (``'.jpg'`` for VOC;
+    a folder of PNG images gives ``'.png'``).
+
+    Args:
+        data_root (str): the dataset root.
+        split_files (Sequence[str]): split file paths; missing ones are skipped.
+        img_dir (str): image folder under ``data_root``. Defaults to
+            ``'JPEGImages'``.
+
+    Returns:
+        str: the first of :data:`IMAGE_SUFFIXES` that every listed image has;
+        ``'.jpg'`` when none does (the dataset check names the missing files).
+    """
+    folder = osp.join(data_root, img_dir)
+    if not osp.isdir(folder):
+        return '.jpg'
+    found = {}
+    for name in os.listdir(folder):
+        stem, ext = osp.splitext(name)
+        found.setdefault(stem, set()).add(ext)
+    ids = [i for f in split_files if osp.isfile(f) for i in read_split_ids(f)]
+    for suffix in IMAGE_SUFFIXES:
+        if ids and all(suffix in found.get(i, ()) for i in ids):
+            return suffix
+    return '.jpg'
 
 
 def read_classes_file(path: str) -> Tuple[str, ...]:

@@ -1,5 +1,7 @@
 from typing import Optional, Sequence
 
+import mmcv
+import numpy as np
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
@@ -42,7 +44,8 @@ class CAMVisualizationHook(Hook):
 
         ``data_batch['inputs']`` holds the (3, H, W) BGR images as loaded;
         ``outputs`` the predicted samples with ``pred_cams`` (K, h, w) in [0, 1]
-        (``h, w`` the un-padded size).
+        at each image's own size (the input is resized to it when the pipeline
+        resized the image).
         """
         if runner.rank != 0 or len(self._rows) >= self.num_images:
             return
@@ -51,8 +54,11 @@ class CAMVisualizationHook(Hook):
             if len(self._rows) >= self.num_images or 'pred_cams' not in sample:
                 break
             rgb = image.permute(1, 2, 0).cpu().numpy()[..., ::-1]  # loaded as BGR
+            ih, iw = sample.metainfo.get('img_shape', rgb.shape[:2])[:2]
+            rgb = np.ascontiguousarray(rgb[:ih, :iw])
             h, w = sample.pred_cams.shape
-            rgb = rgb[:h, :w]
+            if (ih, iw) != (h, w):  # resized by the pipeline, maps at the own size
+                rgb = mmcv.imresize(rgb, (w, h))
             gt = sample.gt_sem_seg.data[0].cpu().numpy() if 'gt_sem_seg' in sample else None
             pred = (sample.pred_sem_seg.data[0].cpu().numpy()
                     if 'pred_sem_seg' in sample else None)  # not stored by CAM runs

@@ -1,4 +1,7 @@
+from typing import Optional, Tuple
+
 import torch
+import torch.nn.functional as F
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import BaseSegmentor
 from mmseg.registry import MODELS
@@ -24,6 +27,12 @@ class PseudoLabelGenerator(BaseSegmentor):
       everywhere; where it says background, the pixel is background if the second
       labelling agrees, else ignored.
 
+    With ``work_size`` the refiners run at the scale the models learned: the
+    image and the maps are resized (bilinear) to a long side of ``work_size``
+    pixels, refined, and the scores resized back to (H, W) before the arg-max, so
+    the refiners' pixel kernels (CRF, PAR, the random walk's radius) mean the same
+    on larger or smaller images.
+
     Sets ``pred_sem_seg`` (1, H, W).
 
     Nothing is trained: the inputs must be un-normalised RGB (data preprocessor
@@ -35,12 +44,14 @@ class PseudoLabelGenerator(BaseSegmentor):
         confident_bg_threshold (float | None): see above. Defaults to None.
         combine (str): ``'agree'`` or ``'foreground'``, see above. Defaults to
             ``'agree'``.
+        work_size (int, optional): long side in pixels at which the refiners
+            run; None runs them at each image's own size. Defaults to None.
     """
     COMBINE = ('agree', 'foreground')
 
     def __init__(self, refiners=(), bg_threshold=0.2, confident_bg_threshold=None,
-                 combine='agree', ignore_index=255, data_preprocessor=None,
-                 init_cfg=None):
+                 combine='agree', ignore_index=255, work_size: Optional[int] = None,
+                 data_preprocessor=None, init_cfg=None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if combine not in self.COMBINE:
             raise ValueError(f'combine must be one of {self.COMBINE}, not {combine!r}')
@@ -48,20 +59,40 @@ class PseudoLabelGenerator(BaseSegmentor):
         self.refiners = torch.nn.ModuleList(MODELS.build(r) for r in refiners)
         self.bg_threshold = bg_threshold
         self.confident_bg_threshold = confident_bg_threshold
+        if work_size is not None and work_size < 1:
+            raise ValueError(f'work_size must be a positive pixel count, not {work_size}')
+        self.work_size = work_size
         self.ignore_index = ignore_index
 
-    def scores_to_index(self, image, cams, bg):
-        """(3, H, W), (k, H, W), background score -> (H, W) channel index."""
+    def work_shape(self, height: int, width: int) -> Tuple[int, int]:
+        """The (h, w) the refiners run at for an image of (height, width)."""
+        if self.work_size is None or max(height, width) == self.work_size:
+            return height, width
+        scale = self.work_size / max(height, width)
+        return max(1, int(height * scale + 0.5)), max(1, int(width * scale + 0.5))
+
+    def scores_to_index(self, image, cams, bg, out_shape=None):
+        """(3, h, w), (k, h, w), background score -> channel index, (h, w) or
+        ``out_shape`` (the refined scores resized bilinearly before the arg-max)."""
         scores = torch.cat([cams.new_full((1, ) + cams.shape[1:], bg), cams])
         for refiner in self.refiners:
             scores = refiner(image, scores)
+        if out_shape is not None and tuple(scores.shape[-2:]) != tuple(out_shape):
+            scores = F.interpolate(scores[None], out_shape, mode='bilinear',
+                                   align_corners=False)[0]
         return scores.argmax(0)
 
     def label(self, image, cams, keys):
         """(3, H, W) RGB, (k, H, W) maps, (k,) class ids -> (H, W) int64 labels."""
-        index = self.scores_to_index(image, cams, self.bg_threshold)
+        shape = tuple(cams.shape[-2:])
+        work = self.work_shape(*shape)
+        if work != shape:
+            image = F.interpolate(image[None], work, mode='bilinear',
+                                  align_corners=False)[0]
+            cams = F.interpolate(cams[None], work, mode='bilinear', align_corners=False)[0]
+        index = self.scores_to_index(image, cams, self.bg_threshold, shape)
         if self.confident_bg_threshold is not None:
-            other = self.scores_to_index(image, cams, self.confident_bg_threshold)
+            other = self.scores_to_index(image, cams, self.confident_bg_threshold, shape)
             if self.combine == 'agree':
                 index = torch.where(index == other, index, -1)
             else:  # foreground of the first kept; its background only if both agree
