@@ -172,8 +172,17 @@ def test_image_with_no_labels(voc_root):
     labels = {i: expected_labels(i) for i in VOC_IMAGES}
     labels['2008_000002'][1:] = 0
     write_label_file(osp.join(voc_root, 'cls_labels.json'), VOC_CLASSES, labels)
-    with pytest.raises(ValueError, match='2008_000002 has no object class'):
+    with pytest.raises(ValueError, match=r'2008_000002 \(listed in .*trainaug.txt\) has '
+                       'no object class'):
         build(voc_root, 'trainaug')
+    # left out for a classifier, or kept as a background-only sample
+    assert [d['img_id'] for d in build(voc_root, 'trainaug', empty_images='skip')
+            .load_data_list()] == ['2007_000032', '2011_003276']
+    kept = build(voc_root, 'trainaug', empty_images='keep')
+    assert len(kept) == 3
+    assert kept.get_data_info(1)['gt_image_labels'].tolist() == [1] + [0] * 20
+    with pytest.raises(ValueError, match='empty_images must be one of'):
+        build(voc_root, 'trainaug', empty_images='drop')
 
 
 def test_unknown_class_name(voc_root):

@@ -240,6 +240,11 @@ def test_check_image_without_foreground(tmp_path):
     _xml(osp.join(root, 'Annotations', 'img_002.xml'), [])
     with pytest.raises(DatasetCheckError, match=re.escape('img_002.xml')):
         _check(root)
+    # allowed: a warning naming it (its mask holds apple, a slip warning too)
+    summary = _check(root, allow_empty=True)
+    assert summary['warnings'][0].startswith(
+        '1 image(s) have no object class in their labels, e.g. img_002 (')
+    assert summary['num_images'] == dict(train=4, val=2)
 
 
 def test_check_mask_value_out_of_range(tmp_path):

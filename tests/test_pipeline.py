@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from semformer.apis import PipelineRunner, Stage
 from semformer.apis.pipeline import load_config
 from semformer.apis.adapt import dataset_options, key_options, num_classes_options
 from semformer.apis.chains import REFINEMENTS, SEG_LABELS, SYNTHETIC, synthetic_chain
-from semformer.datasets.synthetic import make_synthetic_voc
+from semformer.datasets.synthetic import make_synthetic_voc, palette_png
 from semformer.utils.result_files import load_cams
 
 CALLS = []
@@ -348,6 +349,18 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
         jpg = osp.join(voc, 'JPEGImages', name)
         Image.open(jpg).save(jpg[:-4] + '.png')
         os.remove(jpg)
+    # a train and a val image without objects: a warning; background-only labels
+    empty = {}
+    for split in ('train', 'val'):
+        img_id = open(osp.join(voc, f'ImageSets/Segmentation/{split}.txt')).read().split()[1]
+        palette_png(np.zeros((96, 96), np.uint8)).save(
+            osp.join(voc, 'SegmentationClass', img_id + '.png'))
+        xml = osp.join(voc, 'Annotations', img_id + '.xml')
+        tree = ET.parse(xml)
+        for obj in tree.getroot().findall('object'):
+            tree.getroot().remove(obj)
+        tree.write(xml)
+        empty[split] = img_id
     work = str(tmp_path / 'run')
     args = ['--dataset', 'folder', '--data-root', voc, '--max-iters', '2',
             '--work-dir', work]
@@ -355,6 +368,7 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'the images are .png files' in proc.stdout
     assert 'runs at a long side of about 64 px' in proc.stdout
+    assert '2 image(s) have no object class in their labels' in proc.stdout
     assert '[stage 16/16] overlays of val images' in proc.stdout
     report = json.loads(open(osp.join(work, 'results.json')).read())
     rows = {r['stage']: r for r in report['rows']}
@@ -375,6 +389,11 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
         i + '.npz' for i in train_ids)
     _, fields = load_cams(osp.join(work, 'cams', 'out', train_ids[0] + '.npz'))
     assert fields['cams'].shape[1:] == (96, 96)
+    keys, _ = load_cams(osp.join(work, 'cams', 'out', empty['train'] + '.npz'))
+    assert keys.size == 0  # no maps for the image without objects
+    for name in ('threshold', 'seeds', 'rw_crf'):
+        label = np.asarray(Image.open(osp.join(work, name, 'out', empty['train'] + '.png')))
+        assert (label == 0).all(), name
     assert not os.path.exists(osp.join(voc, 'CAMs'))  # nothing written into the data
     assert not os.path.exists(osp.join(voc, 'PseudoLabels'))
 
@@ -474,6 +493,13 @@ def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, mon
     caae = ' '.join(stages['caae'].options)
     assert 'ImageLabelFolderDataset' in caae and 'num_classes=5' in caae
     assert 'batch_size' not in caae  # one image size: the configs' batches
+    # images without objects: left out where a classifier trains, kept elsewhere
+    assert 'train_dataloader.dataset.empty_images=skip' in stages['caae'].options
+    assert 'val_dataloader.dataset.empty_images=keep' in stages['caae'].options
+    assert 'train_dataloader.dataset.empty_images=skip' in stages['semformer'].options
+    for name in ('cams', 'seeds', 'affinity', 'seg', 'upper_bound'):
+        assert not any(o.endswith('empty_images=skip') for o in stages[name].options)
+        assert any(o.endswith('empty_images=keep') for o in stages[name].options)
     # the overlays load this run's CAAE, not the configs' default path
     assert 'model.caae_checkpoint={caae.checkpoint}' in stages['overlays'].kwargs['cam'][2]
 

@@ -167,9 +167,12 @@ def test_generator_thresholds_maps_keys_and_ignores_the_uncertain_band():
     gen.confident_bg_threshold = None
     assert gen.label(torch.zeros(3, 1, 4), cams, torch.tensor([2, 5])).tolist() == \
         [[2, 0, 0, 5]]
-    # no class maps at all: background everywhere
+    # no class maps at all (an image without object classes): background
+    # everywhere, and no refiner runs (a random walk has nothing to walk)
+    gen.refiners.append(_RecordShape())
     assert gen.label(torch.zeros(3, 1, 2), torch.zeros(0, 1, 2),
                      torch.zeros(0, dtype=torch.long)).tolist() == [[0, 0]]
+    assert gen.refiners[0].shapes == []
 
 
 

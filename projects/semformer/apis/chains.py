@@ -360,7 +360,9 @@ def folder_chain(root: str, data_root: str, num_classes: int,
             PNG images, see :func:`image_suffix`). Defaults to ``'.jpg'``.
 
     The check requires a mask for every train and val image (the chain scores the
-    maps of both splits) and digests every image, mask and annotation.
+    maps of both splits) and digests every image, mask and annotation. Images
+    whose labels hold no object class are a warning: the CAAE and SemFormer train
+    without them, every other stage keeps them as background-only images.
     """
     def options(config: str) -> List[str]:
         cfg = b.cfg(config)
@@ -369,6 +371,12 @@ def folder_chain(root: str, data_root: str, num_classes: int,
         datasets = [dotted(path) for path, node in walk(cfg)
                     if path and str(path[0]).endswith('_dataloader')
                     and path[-1] == 'dataset' and 'data_root' in node]
+        # images without an object class: left out where a classifier trains,
+        # background-only samples everywhere else
+        classifier = config in (SYNTHETIC['caae'], SYNTHETIC['semformer'])
+        opts += [f'{d}.empty_images='
+                 + ('skip' if classifier and d.startswith('train_dataloader') else 'keep')
+                 for d in datasets]
         if labels_from_masks:
             opts += [f'{d}.labels_from_masks=True' for d in datasets]
         if img_suffix != '.jpg':
@@ -382,7 +390,7 @@ def folder_chain(root: str, data_root: str, num_classes: int,
     batch = b.cfg(SYNTHETIC['caae'])['train_dataloader']['batch_size']
     check = dataset_check_stage(data_root, batch, labels_from_masks=labels_from_masks,
                                 require_masks=True, digest_files=True,
-                                img_suffix=img_suffix)
+                                img_suffix=img_suffix, allow_empty=True)
     return semformer_small_chain(b, data_stage=check, upper_bound=upper_bound,
                                  seg_labels=seg_labels)
 

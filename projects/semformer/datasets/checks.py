@@ -66,6 +66,7 @@ def check_image_label_dataset(data_root: str,
                               check_masks: bool = True,
                               labels_from_masks: bool = False,
                               require_masks: bool = False,
+                              allow_empty: bool = False,
                               max_listed: int = 20) -> dict:
     """Check a VOC-layout dataset with image-level labels before training on it.
 
@@ -77,7 +78,7 @@ def check_image_label_dataset(data_root: str,
     - an image id without its image file (``img_suffix``), or an unreadable image;
     - an image missing from the label file, or without any label source;
     - a class name in an XML that is not in the class list (``classes.txt``);
-    - an image without any foreground label;
+    - an image without any foreground label (a warning with ``allow_empty``);
     - a mask value outside ``[0, K)`` other than ``ignore_index``, or a mask whose
       size differs from its image's;
     - masks that hold classes their images' labels lack, in more than 1 % of the
@@ -89,8 +90,9 @@ def check_image_label_dataset(data_root: str,
     - fewer images in the first split than ``batch_size``.
 
     Warnings (in the summary, not errors): masks that hold classes their labels
-    lack otherwise (annotation slips), and classes that label images of a later
-    split but none of the first (training) split.
+    lack otherwise (annotation slips), classes that label images of a later
+    split but none of the first (training) split, and (``allow_empty``) images
+    without an object class.
 
     Args:
         data_root (str): the dataset root.
@@ -125,6 +127,9 @@ def check_image_label_dataset(data_root: str,
             False.
         require_masks (bool): every image needs its mask (a chain that scores
             the maps of every split). Defaults to False.
+        allow_empty (bool): images whose labels hold no object class are a
+            warning, not an error (datasets with ``empty_images='keep'`` or
+            ``'skip'``). Defaults to False.
         max_listed (int): problems listed in the error message. Defaults to 20.
 
     Returns:
@@ -172,6 +177,7 @@ def check_image_label_dataset(data_root: str,
     mismatches: List[str] = []
     num_compared = 0
     stems: Dict[str, Dict[str, List[str]]] = {}  # image folder -> stem -> file names
+    empty: List[str] = []  # images without an object class (allow_empty)
     for split, split_file in split_files.items():
         try:
             ids = read_split_ids(split_file)
@@ -254,9 +260,11 @@ def check_image_label_dataset(data_root: str,
                     problems.append(str(e))
                 continue
             if not np.asarray(labels)[1:].any():
-                problems.append(f'image {img_id} has no foreground label in {source}; '
-                                f'remove it from {split_file} or label it')
-                continue
+                if not allow_empty:
+                    problems.append(f'image {img_id} has no foreground label in {source}; '
+                                    f'remove it from {split_file} or label it')
+                    continue
+                empty.append(f'{img_id} ({source})')
             labelled = np.asarray(labels, bool)
             class_counts += labelled
             split_counts[split] += labelled
@@ -272,6 +280,9 @@ def check_image_label_dataset(data_root: str,
                             f'than the batch size {batch_size}; add images or lower '
                             'the batch size')
     warnings = []
+    if empty:
+        warnings.append(f'{len(empty)} image(s) have no object class in their labels, '
+                        f'e.g. {", ".join(empty[:3])}')
     if mismatches:
         line = (f'{len(mismatches)} of {num_compared} masks hold classes that their '
                 f'images\' labels lack, e.g. {"; ".join(mismatches[:3])}')

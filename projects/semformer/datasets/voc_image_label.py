@@ -29,8 +29,13 @@ class VOCImageLabelDataset(BaseSegDataset):
             to ``data_root``; it is optional.
         data_prefix (dict): folders ``img_path``, ``seg_map_path`` and
             ``xml_path`` relative to ``data_root``.
+        empty_images (str): what to do with an image whose labels hold no object
+            class: ``'error'`` (raise, naming it), ``'skip'`` (leave it out, e.g.
+            for training a classifier) or ``'keep'`` (a background-only sample).
+            Defaults to ``'error'``.
     """
     METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE)
+    EMPTY_IMAGES = ('error', 'skip', 'keep')
 
     def __init__(self,
                  ann_file,
@@ -39,8 +44,13 @@ class VOCImageLabelDataset(BaseSegDataset):
                      img_path='JPEGImages',
                      seg_map_path='SegmentationClass',
                      xml_path='Annotations'),
+                 empty_images: str = 'error',
                  **kwargs):
+        if empty_images not in self.EMPTY_IMAGES:
+            raise ValueError(f'empty_images must be one of {self.EMPTY_IMAGES}, not '
+                             f'{empty_images!r}')
         self.label_file = label_file
+        self.empty_images = empty_images
         super().__init__(ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
     def _label_file_path(self):
@@ -73,6 +83,14 @@ class VOCImageLabelDataset(BaseSegDataset):
             seg_path = seg_path if seg_dir and osp.isfile(seg_path) else None
             labels = self._image_labels(img_id, file_labels, label_path, xml_dir,
                                         seg_path, classes)
+            if not labels[1:].any():
+                if self.empty_images == 'error':
+                    raise ValueError(
+                        f'image {img_id} (listed in {self.ann_file}) has no object '
+                        'class in its labels; remove it from the split, fix its labels '
+                        "or pass empty_images='keep' / 'skip'")
+                if self.empty_images == 'skip':
+                    continue
             data_list.append(
                 dict(
                     img_path=img_path,
@@ -90,19 +108,15 @@ class VOCImageLabelDataset(BaseSegDataset):
         if file_labels is not None:
             if img_id not in file_labels:
                 raise KeyError(f'image {img_id} has no entry in label file {label_path}')
-            labels, source = file_labels[img_id].copy(), label_path
+            labels = file_labels[img_id].copy()
         elif xml_path and osp.isfile(xml_path):
-            labels, source = labels_from_xml(xml_path, classes), xml_path
+            labels = labels_from_xml(xml_path, classes)
         elif seg_path:
             labels = labels_from_mask(seg_path, len(classes), self.ignore_index)
-            source = seg_path
         else:
             raise FileNotFoundError(
                 f'no image-level labels for image {img_id}: no label file '
                 f'({label_path}), no annotation ({xml_path}) and no mask')
-        if not labels[1:].any():
-            raise ValueError(f'image {img_id} has no object class in {source}; '
-                             'remove it from the split or fix its labels')
         labels[0] = 1  # background is always present
         return labels
 

@@ -83,8 +83,11 @@ class PseudoLabelGenerator(BaseSegmentor):
         return scores.argmax(0)
 
     def label(self, image, cams, keys):
-        """(3, H, W) RGB, (k, H, W) maps, (k,) class ids -> (H, W) int64 labels."""
+        """(3, H, W) RGB, (k, H, W) maps, (k,) class ids -> (H, W) int64 labels;
+        background everywhere (nothing refined) when k = 0."""
         shape = tuple(cams.shape[-2:])
+        if cams.shape[0] == 0:  # an image without object classes
+            return torch.zeros(shape, dtype=torch.long, device=cams.device)
         work = self.work_shape(*shape)
         if work != shape:
             image = F.interpolate(image[None], work, mode='bilinear',
