@@ -37,7 +37,6 @@ def test_dataset_configs_build(name, voc_root, synthetic_root):
     assert out['inputs'].shape[1] <= crop[0] and out['inputs'].shape[2] <= crop[1]
 
 
-
 @pytest.mark.parametrize('config', [
     'cam/cam_vit-t8_1xb16-500_synthetic-64x64.py',
     'deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'])
@@ -61,6 +60,7 @@ def test_synthetic_configs_test_at_64_px_and_predict_at_the_image_size(config,
         assert sample.pred_sem_seg.shape == (48, 48)
         if 'pred_cams' in sample:
             assert sample.pred_cams.shape == (48, 48)
+
 
 def test_voc_pseudo_label_configs_are_the_authors():
     """Seeds at 0.11 / 0.15 keeping the foreground; the boundary random walk (beta

@@ -173,7 +173,7 @@ def test_image_with_no_labels(voc_root):
     labels['2008_000002'][1:] = 0
     write_label_file(osp.join(voc_root, 'cls_labels.json'), VOC_CLASSES, labels)
     with pytest.raises(ValueError, match=r'2008_000002 \(listed in .*trainaug.txt\) has '
-                       'no object class'):
+                       r'no object class in its labels \(.*cls_labels.json\)'):
         build(voc_root, 'trainaug')
     # left out for a classifier, or kept as a background-only sample
     assert [d['img_id'] for d in build(voc_root, 'trainaug', empty_images='skip')

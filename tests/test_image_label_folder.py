@@ -196,7 +196,6 @@ def test_check_missing_jpeg(tmp_path):
         _check(root)
 
 
-
 def test_png_images_are_found_read_and_checked(tmp_path):
     from semformer.datasets.image_label_folder import image_suffix
     root = make_world(tmp_path)
@@ -245,6 +244,13 @@ def test_check_image_without_foreground(tmp_path):
     assert summary['warnings'][0].startswith(
         '1 image(s) have no object class in their labels, e.g. img_002 (')
     assert summary['num_images'] == dict(train=4, val=2)
+    # too few labelled images left for a classifier's batch: an error
+    for img_id in ('img_000', 'img_001'):
+        _xml(osp.join(root, 'Annotations', img_id + '.xml'), [])
+    with pytest.raises(DatasetCheckError,
+                       match=re.escape('1 image(s) with an object class (3 without), '
+                                       'fewer than the batch size 2')):
+        _check(root, allow_empty=True)
 
 
 def test_check_mask_value_out_of_range(tmp_path):

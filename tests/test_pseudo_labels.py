@@ -175,7 +175,6 @@ def test_generator_thresholds_maps_keys_and_ignores_the_uncertain_band():
     assert gen.refiners[0].shapes == []
 
 
-
 class _RecordShape(torch.nn.Module):
     """A refiner that records the size it runs at and keeps the scores."""
 

@@ -118,7 +118,6 @@ def test_cam_hook_draws_nothing_off_the_main_process_or_without_maps(tmp_path):
     assert not recorded(runner) and not local_pngs(tmp_path, '*.png')
 
 
-
 def test_cam_hook_draws_an_image_resized_by_the_pipeline_at_the_maps_size(tmp_path):
     # the network saw the image at half its size (a test-time Resize); the maps
     # and masks are at the image's own size, the image panel is enlarged to it

@@ -87,7 +87,8 @@ def check_image_label_dataset(data_root: str,
       sorted XML names of a dataset whose masks number the classes in another
       order (the message gives the order the masks suggest);
     - with ``require_masks``, an image without its mask;
-    - fewer images in the first split than ``batch_size``.
+    - fewer images in the first split than ``batch_size`` (with
+      ``allow_empty``: fewer images with an object class).
 
     Warnings (in the summary, not errors): masks that hold classes their labels
     lack otherwise (annotation slips), classes that label images of a later
@@ -186,6 +187,7 @@ def check_image_label_dataset(data_root: str,
             continue
         num_images[split] = len(ids)
         num_masks[split] = 0
+        empty_in_split = 0
         split_counts[split] = np.zeros(num_classes, np.int64)
         if not ids:
             problems.append(f'split file {split_file} lists no image')
@@ -265,6 +267,7 @@ def check_image_label_dataset(data_root: str,
                                     f'remove it from {split_file} or label it')
                     continue
                 empty.append(f'{img_id} ({source})')
+                empty_in_split += 1
             labelled = np.asarray(labels, bool)
             class_counts += labelled
             split_counts[split] += labelled
@@ -279,6 +282,12 @@ def check_image_label_dataset(data_root: str,
             problems.append(f'split file {split_file} lists {len(ids)} image(s), fewer '
                             f'than the batch size {batch_size}; add images or lower '
                             'the batch size')
+        elif split == splits[0] and empty_in_split and (
+                len(ids) - empty_in_split < max(batch_size or 1, 1)):
+            problems.append(f'split file {split_file} lists {len(ids) - empty_in_split} '
+                            f'image(s) with an object class ({empty_in_split} without), '
+                            f'fewer than the batch size {batch_size or 1}: a classifier '
+                            'trained on it has too few images; add labelled images')
     warnings = []
     if empty:
         warnings.append(f'{len(empty)} image(s) have no object class in their labels, '

@@ -275,7 +275,9 @@ class ImageLabelFolderDataset(VOCImageLabelDataset):
             Defaults to the VOC folder names.
         metainfo (dict, optional): ``classes`` (and ``palette``) to use instead of
             the files. Defaults to None.
-        **kwargs: the other arguments of ``BaseSegDataset``.
+        **kwargs: the other arguments of :class:`VOCImageLabelDataset`
+            (``empty_images``) and ``BaseSegDataset`` (``img_suffix``, e.g.
+            ``'.png'``).
     """
     METAINFO: dict = dict()
     #: classes used when there is neither ``classes.txt`` nor a label file

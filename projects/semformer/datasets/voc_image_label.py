@@ -85,10 +85,13 @@ class VOCImageLabelDataset(BaseSegDataset):
                                         seg_path, classes)
             if not labels[1:].any():
                 if self.empty_images == 'error':
+                    xml_path = osp.join(xml_dir, img_id + '.xml') if xml_dir else None
+                    source = (label_path if file_labels is not None else xml_path
+                              if xml_path and osp.isfile(xml_path) else seg_path)
                     raise ValueError(
                         f'image {img_id} (listed in {self.ann_file}) has no object '
-                        'class in its labels; remove it from the split, fix its labels '
-                        "or pass empty_images='keep' / 'skip'")
+                        f'class in its labels ({source}); remove it from the split, fix '
+                        "its labels or pass empty_images='keep' / 'skip'")
                 if self.empty_images == 'skip':
                     continue
             data_list.append(
