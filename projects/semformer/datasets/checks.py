@@ -5,15 +5,14 @@ mask once and raises one :class:`DatasetCheckError` that lists every problem fou
 each naming its file, so a user fixes them all in one go instead of meeting them
 one by one hours into a run.
 """
-import os
 import os.path as osp
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from PIL import Image
 
-from .image_label_folder import (CLASSES_FILE, SPLIT_DIR, _under, read_split_ids,
-                                 resolve_classes, split_file_path)
+from .image_label_folder import (CLASSES_FILE, SPLIT_DIR, _under, files_by_stem,
+                                 read_split_ids, resolve_classes, split_file_path)
 from .label_files import labels_from_mask, labels_from_xml, read_label_file
 
 PerSplit = Union[str, Mapping[str, str], None]
@@ -198,11 +197,7 @@ def check_image_label_dataset(data_root: str,
             img_path = osp.join(split_img_dir, img_id + img_suffix)
             if not osp.isfile(img_path):
                 if split_img_dir not in stems:  # the folder listed once
-                    stems[split_img_dir] = {}
-                    if osp.isdir(split_img_dir):
-                        for name in sorted(os.listdir(split_img_dir)):
-                            stems[split_img_dir].setdefault(
-                                osp.splitext(name)[0], []).append(name)
+                    stems[split_img_dir] = files_by_stem(split_img_dir)
                 others = stems[split_img_dir].get(img_id, [])
                 hint = (f'; found {", ".join(others)}: the images of a split need one '
                         f'suffix (img_suffix, now {img_suffix!r})' if others else
@@ -283,7 +278,7 @@ def check_image_label_dataset(data_root: str,
                             f'than the batch size {batch_size}; add images or lower '
                             'the batch size')
         elif split == splits[0] and empty_in_split and (
-                len(ids) - empty_in_split < max(batch_size or 1, 1)):
+                len(ids) - empty_in_split < (batch_size or 1)):
             problems.append(f'split file {split_file} lists {len(ids) - empty_in_split} '
                             f'image(s) with an object class ({empty_in_split} without), '
                             f'fewer than the batch size {batch_size or 1}: a classifier '

@@ -20,7 +20,7 @@ import glob
 import os
 import os.path as osp
 import xml.etree.ElementTree as ET
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.fileio import list_from_file
 from mmseg.registry import DATASETS
@@ -103,6 +103,15 @@ def image_sizes(data_root: str, split_files: Sequence[str], img_dir: str = 'JPEG
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.JPG', '.JPEG', '.PNG', '.bmp')
 
 
+def files_by_stem(folder: str) -> Dict[str, List[str]]:
+    """``{file name without suffix: [file names]}`` of a folder (empty if absent)."""
+    found: Dict[str, List[str]] = {}
+    if osp.isdir(folder):
+        for name in sorted(os.listdir(folder)):
+            found.setdefault(osp.splitext(name)[0], []).append(name)
+    return found
+
+
 def image_suffix(data_root: str, split_files: Sequence[str],
                  img_dir: str = 'JPEGImages') -> str:
     """The file suffix every image the split files list has (``'.jpg'`` for VOC;
@@ -118,16 +127,10 @@ def image_suffix(data_root: str, split_files: Sequence[str],
         str: the first of :data:`IMAGE_SUFFIXES` that every listed image has;
         ``'.jpg'`` when none does (the dataset check names the missing files).
     """
-    folder = osp.join(data_root, img_dir)
-    if not osp.isdir(folder):
-        return '.jpg'
-    found = {}
-    for name in os.listdir(folder):
-        stem, ext = osp.splitext(name)
-        found.setdefault(stem, set()).add(ext)
+    found = files_by_stem(osp.join(data_root, img_dir))
     ids = [i for f in split_files if osp.isfile(f) for i in read_split_ids(f)]
     for suffix in IMAGE_SUFFIXES:
-        if ids and all(suffix in found.get(i, ()) for i in ids):
+        if ids and all(i + suffix in found.get(i, ()) for i in ids):
             return suffix
     return '.jpg'
 

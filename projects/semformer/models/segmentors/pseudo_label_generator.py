@@ -1,5 +1,6 @@
 from typing import Optional, Tuple
 
+import mmcv
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
@@ -65,11 +66,13 @@ class PseudoLabelGenerator(BaseSegmentor):
         self.ignore_index = ignore_index
 
     def work_shape(self, height: int, width: int) -> Tuple[int, int]:
-        """The (h, w) the refiners run at for an image of (height, width)."""
-        if self.work_size is None or max(height, width) == self.work_size:
+        """The (h, w) the refiners run at for an image of (height, width): the
+        size mmcv's ``Resize(scale=(work_size, work_size), keep_ratio=True)``
+        gives, as the synthetic test pipelines resize for the networks."""
+        if self.work_size is None:
             return height, width
-        scale = self.work_size / max(height, width)
-        return max(1, int(height * scale + 0.5)), max(1, int(width * scale + 0.5))
+        w, h = mmcv.rescale_size((width, height), (self.work_size, self.work_size))
+        return h, w
 
     def scores_to_index(self, image, cams, bg, out_shape=None):
         """(3, h, w), (k, h, w), background score -> channel index, (h, w) or
