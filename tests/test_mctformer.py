@@ -188,6 +188,53 @@ def test_cam_baseline_predicts_relu_maps_of_every_scale_and_flip(pool):
         assert 'pred_cams_plain' not in sample  # no refinement
 
 
+def test_grid_shifts_stitch_maps_of_moved_images_by_hand():
+    """shift-and-stitch: cell (2i + a, 2j + b) holds token (i, j) of the image moved by
+    (d_a, d_b), d = (-2, 2) for P = 8, border pixels repeated; the stub network's
+    map of a token is the mean of its patch."""
+    model = tiny_cam()
+    model.forward_maps = lambda x: dict(plain=F.avg_pool2d(x, P))
+    x = torch.randn(2, 3, 16, 24)
+    out = model.shifted_maps(x, 2)['plain']
+    assert out.shape == (2, 3, 4, 6)
+    for i in range(2):
+        for j in range(3):
+            for a, da in enumerate((-2, 2)):
+                for b, db in enumerate((-2, 2)):
+                    rows = [min(max(P * i + da + r, 0), 15) for r in range(P)]
+                    cols = [min(max(P * j + db + c, 0), 23) for c in range(P)]
+                    patch = x[:, :, rows][:, :, :, cols]
+                    torch.testing.assert_close(out[:, :, 2 * i + a, 2 * j + b],
+                                               patch.mean((2, 3)))
+    # cell centres: the stitched map of a horizontal ramp is the ramp at 4 px spacing
+    ramp = torch.arange(32.).expand(1, 3, 32, 32)
+    centres = model.shifted_maps(ramp, 2)['plain'][0, 0, 3]
+    torch.testing.assert_close(centres[1:-1], torch.arange(4, 28, 4.) + 1.5)
+    assert torch.equal(model.shifted_maps(x, 1)['plain'], F.avg_pool2d(x, P))
+    with pytest.raises(ValueError, match='grid_shifts must divide'):
+        model.shifted_maps(x, 3)
+
+
+def test_grid_shifts_in_prediction():
+    """predict with grid_shifts=2 resizes the stitched 8 x 8 maps of the real network."""
+    model = tiny_cam()
+    model.test_cfg.update(scales=(1.0, ), flip=False, grid_shifts=2)
+    x, samples = batch()
+    with torch.no_grad():
+        out = model.predict(x, samples)
+        stitched = model.shifted_maps(x, 2)['plain']
+        single = model.forward_maps(x)['plain']
+    assert stitched.shape[-2:] == (8, 8) and single.shape[-2:] == (4, 4)
+    expected = F.interpolate(stitched, (S, S), mode='bilinear', align_corners=False)
+    expected[:, 0] = 0
+    expected = expected / (expected.amax((2, 3), keepdim=True) + 1e-5)
+    expected = expected * (torch.tensor(LABELS)[..., None, None] > 0)
+    for j, sample in enumerate(out):
+        torch.testing.assert_close(sample.pred_cams.data, expected[j], rtol=1e-4, atol=1e-5)
+    # the (0, 0)-offset cells are not the plain grid: every pass sees a moved image
+    assert not torch.allclose(stitched[..., ::2, ::2], single)
+
+
 @pytest.mark.parametrize('name', ['mctformer/mctformer-v2_vit-t8_1xb16-500_synthetic-64x64',
                                   'mctformer/mctformer-v1_vit-t8_1xb16-500_synthetic-64x64',
                                   'cam/cam_vit-t8_1xb16-500_synthetic-64x64'])

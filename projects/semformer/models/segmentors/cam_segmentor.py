@@ -11,7 +11,8 @@ from ..utils import check_pretrained
 
 DEFAULT_TEST_CFG = dict(
     scales=(0.5, 1.0, 1.5, 2.0), flip=True, keep_plain=False, bg_threshold=0.2,
-    restrict_to_labels=True, autocast_dtype=None, normalise='max', image_scores=True)
+    restrict_to_labels=True, autocast_dtype=None, normalise='max', image_scores=True,
+    grid_shifts=1)
 NORMALISATIONS = ('max', 'minmax')
 
 
@@ -38,6 +39,10 @@ class CAMSegmentor(BaseSegmentor):
     with ``keep_plain``, the maps before refinement as ``pred_cams_plain``.
     ``autocast_dtype='bfloat16'`` (or ``'float16'``) runs the network under
     autocast; the maps, resizing, sums and the normalisation stay float32.
+    ``grid_shifts=s`` (default 1: off) runs every scale and flip s x s times, the
+    image moved against the patch grid by sub-patch offsets, and interleaves the
+    maps into a grid s times finer (shift-and-stitch; :meth:`shifted_maps`): the
+    maps of a 64 px image on an 8 x 8 token grid become 16 x 16 with s = 2.
     With ``image_scores`` (default) one more forward of the image at its own size
     gives the image-level class scores ``pred_image_scores`` (K,) in [0, 1],
     background 1 (:meth:`image_scores`), for ``ImageLabelMetric``.
@@ -118,12 +123,49 @@ class CAMSegmentor(BaseSegmentor):
                 inputs, size, mode='bilinear', align_corners=False)
             if cfg['flip']:
                 x = torch.cat([x, x.flip(-1)])
-            for name, maps in self.forward_maps(x).items():
+            for name, maps in self.shifted_maps(x, cfg['grid_shifts']).items():
                 maps = F.interpolate(maps, (H, W), mode='bilinear', align_corners=False)
                 if cfg['flip']:
                     maps = maps[:B] + maps[B:].flip(-1)
                 sums[name] = sums[name] + maps if name in sums else maps
         return sums
+
+    def shifted_maps(self, inputs, shifts=1):
+        """:meth:`forward_maps` on a grid ``shifts`` times finer (shift-and-stitch).
+
+        For offsets ``d_a = round(P * ((a + 0.5) / shifts - 0.5))``, a < ``shifts``
+        (P the patch size; -2 and 2 for P = 8, ``shifts=2``), the image is moved by
+        (d_a, d_b) (border pixels repeated), so that token (i, j) covers pixels
+        ``P * i + d_a`` to ``P * i + d_a + P``; its value goes to cell
+        ``(shifts * i + a, shifts * j + b)``, whose centre on the image is then
+        the token's. All ``shifts ** 2`` moved images run as one batch.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W) images, H and W multiples of P.
+            shifts (int): offsets per axis; 1 is one plain forward. Default: 1.
+
+        Returns:
+            dict[str, Tensor]: name -> (B, K, shifts * h, shifts * w) maps.
+        """
+        if shifts == 1:
+            return self.forward_maps(inputs)
+        if shifts < 1 or self.patch_size % shifts:
+            raise ValueError(f'grid_shifts must divide the patch size {self.patch_size}, '
+                             f'not {shifts}')
+        B, _, H, W = inputs.shape
+        P = self.patch_size
+        offsets = [round(P * ((a + 0.5) / shifts - 0.5)) for a in range(shifts)]
+        rows = [(torch.arange(H, device=inputs.device) + d).clamp(0, H - 1) for d in offsets]
+        cols = [(torch.arange(W, device=inputs.device) + d).clamp(0, W - 1) for d in offsets]
+        moved = torch.cat([inputs[:, :, r][:, :, :, c] for r in rows for c in cols])
+        stitched = {}
+        for name, maps in self.forward_maps(moved).items():
+            _, K, h, w = maps.shape
+            maps = maps.view(shifts, shifts, B, K, h, w)
+            # (a, b, B, K, i, j) -> (B, K, i, a, j, b) -> (B, K, shifts * h, shifts * w)
+            stitched[name] = maps.permute(2, 3, 4, 0, 5, 1).reshape(
+                B, K, shifts * h, shifts * w)
+        return stitched
 
     def normalise_cams(self, cams, labels=None):
         """(B, K, H, W) summed maps -> per-class normalised (``test_cfg.normalise``),

@@ -1,0 +1,101 @@
+"""How much mIoU a map on a patch grid can reach: the ground-truth masks as the
+best possible maps on the grid of a ViT, upsampled as the CAMs are.
+
+Each val mask becomes a one-hot map (B = 1, K, H, W), is area-resized to the
+size the small chain works at (a long side of ``--work-size``), averaged over
+every patch of the grid (patch ``--patch``, with ``--shifts s`` the s x s finer
+grid of shift-and-stitch, ``CAMSegmentor``'s ``grid_shifts``), resized back
+bilinearly and arg-maxed. A CAM method cannot beat this on the grid; a
+refinement working at pixel level (CRF, PAR, the random walk) can.
+
+    python tools/analysis/grid_ceiling.py data/synthetic/VOC2012
+    python tools/analysis/grid_ceiling.py data/my_set/VOC2012 --split train --shifts 1 2
+"""
+import argparse
+import os.path as osp
+from typing import Sequence, Tuple
+
+import mmcv
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+
+def grid_map(mask: np.ndarray, num_classes: int, patch: int = 8, shifts: int = 1,
+             work_size: int = 64) -> np.ndarray:
+    """The label map (H, W) that the grid's best map gives for a mask (H, W).
+
+    Args:
+        mask (np.ndarray): (H, W) labels in [0, num_classes) (255 is counted as
+            background).
+        num_classes (int): K, background included.
+        patch (int): the patch size P in pixels of the work size. Default: 8.
+        shifts (int): s; cells of P pixels every P / s pixels. Default: 1.
+        work_size (int): the long side the maps are computed at. Default: 64.
+
+    Returns:
+        np.ndarray: (H, W) arg-max labels.
+    """
+    if patch % shifts or (patch - patch // shifts) % 2:
+        raise ValueError(f'shifts={shifts} does not fit patch {patch}')
+    H, W = mask.shape
+    w, h = mmcv.rescale_size((W, H), (work_size, work_size))
+    labels = torch.from_numpy(np.where(mask == 255, 0, mask).astype(np.int64))
+    onehot = F.one_hot(labels, num_classes).permute(2, 0, 1)[None].float()
+    onehot = F.interpolate(onehot, (h, w), mode='area')
+    pad = (patch - patch // shifts) // 2
+    if pad:
+        onehot = F.pad(onehot, (pad, ) * 4, mode='replicate')
+    cells = F.avg_pool2d(onehot, patch, patch // shifts)
+    up = F.interpolate(cells, (H, W), mode='bilinear', align_corners=False)
+    return up[0].argmax(0).numpy()
+
+
+def ceiling(masks: Sequence[np.ndarray], num_classes: int,
+            **kwargs) -> Tuple[float, np.ndarray]:
+    """mIoU (%) and per-class IoU (K, ) of :func:`grid_map` over the masks
+    (pixels labelled 255 ignored)."""
+    inter, union = np.zeros(num_classes), np.zeros(num_classes)
+    for mask in masks:
+        pred = grid_map(mask, num_classes, **kwargs)
+        valid = mask != 255
+        for c in range(num_classes):
+            p, g = (pred == c) & valid, mask == c
+            inter[c] += (p & g).sum()
+            union[c] += (p | g).sum()
+    iou = 100 * inter / np.maximum(union, 1)
+    present = union > 0
+    return float(iou[present].mean()), iou
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('data_root', help='a VOC-layout folder (SegmentationClass)')
+    parser.add_argument('--split', default='val')
+    parser.add_argument('--patch', type=int, default=8)
+    parser.add_argument('--shifts', type=int, nargs='+', default=[1, 2])
+    parser.add_argument('--work-size', type=int, default=64)
+    args = parser.parse_args(argv)
+    split = osp.join(args.data_root, 'ImageSets', 'Segmentation', f'{args.split}.txt')
+    with open(split) as f:
+        names = f.read().split()
+    masks = []
+    for name in names:
+        path = osp.join(args.data_root, 'SegmentationClass', f'{name}.png')
+        if not osp.isfile(path):
+            raise SystemExit(f'error: no mask {path} (listed in {split})')
+        masks.append(np.array(Image.open(path)))
+    num_classes = int(max(m[m != 255].max(initial=0) for m in masks)) + 1
+    print(f'{len(masks)} masks of {split}, {num_classes} classes, long side '
+          f'{args.work_size} px, patch {args.patch}')
+    for s in args.shifts:
+        miou, iou = ceiling(masks, num_classes, patch=args.patch, shifts=s,
+                            work_size=args.work_size)
+        side = args.work_size // args.patch * s
+        print(f'grid {side} x {side} (shifts {s}): mIoU {miou:.1f}  per class '
+              + ' '.join(f'{v:.1f}' for v in iou))
+
+
+if __name__ == '__main__':
+    main()
