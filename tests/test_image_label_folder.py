@@ -226,6 +226,45 @@ def test_png_images_are_found_read_and_checked(tmp_path):
         _check(root, img_suffix='.png')
 
 
+def _tag_orientation(path, orientation):
+    """Re-save a JPEG with the same stored pixels and an EXIF orientation tag."""
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    pixels = np.asarray(Image.open(path))
+    Image.fromarray(pixels).save(path, exif=exif.tobytes())
+    return pixels.shape
+
+
+def test_exif_orientation_is_applied_as_the_loader_applies_it(tmp_path):
+    from semformer.datasets.image_label_folder import image_sizes
+    root = make_world(tmp_path)
+    # img_001 stored as 40 x 30 pixels, tagged "turn 90 degrees clockwise" (6)
+    jpg = osp.join(root, 'JPEGImages', 'img_001.jpg')
+    assert _tag_orientation(jpg, 6) == (30, 40, 3)
+    ds = _build(root, pipeline=[dict(type='LoadImageFromFile'),
+                                dict(type='PackImageLabelInputs')])
+    assert ds[1]['inputs'].shape == (3, 40, 30)  # mmcv turns it: 30 wide, 40 high
+    train = [osp.join(root, 'ImageSets/Segmentation/train.txt')]
+    assert image_sizes(root, train) == [(30, 40), (40, 30)]
+    # its mask, drawn on the stored pixels, no longer fits the loaded image
+    with pytest.raises(DatasetCheckError, match=re.escape(
+            'img_001.png is 40x30, the stored pixels of its image') + '.*' + re.escape(
+            'EXIF orientation 6, which the loader applies: it reads the image as 30x40')):
+        _check(root)
+    # the mask turned with the image: accepted, with a warning naming the tag
+    mask = np.asarray(Image.open(osp.join(root, 'SegmentationClass', 'img_001.png')))
+    palette_png(np.ascontiguousarray(np.rot90(mask, -1))).save(
+        osp.join(root, 'SegmentationClass', 'img_001.png'))
+    summary = _check(root)
+    assert summary['warnings'][0] == (
+        '1 image(s) carry an EXIF orientation tag (e.g. img_001.jpg (6)), which the '
+        'loader applies: their masks must be drawn on the turned images; store them '
+        'upright without the tag to be sure')
+    # a half turn keeps the size: only the warning can tell
+    _tag_orientation(osp.join(root, 'JPEGImages', 'img_004.jpg'), 3)
+    assert 'img_004.jpg (3)' in _check(root)['warnings'][0]
+
+
 def test_check_unknown_class_in_xml(tmp_path):
     root = make_world(tmp_path)
     _xml(osp.join(root, 'Annotations', 'img_001.xml'), ['kite', 'pear'])

@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image
 
 from .image_label_folder import (CLASSES_FILE, SPLIT_DIR, _under, files_by_stem,
-                                 read_split_ids, resolve_classes, split_file_path)
+                                 loaded_image_size, read_split_ids, resolve_classes,
+                                 split_file_path)
 from .label_files import labels_from_mask, labels_from_xml, read_label_file
 
 PerSplit = Union[str, Mapping[str, str], None]
@@ -79,7 +80,9 @@ def check_image_label_dataset(data_root: str,
     - a class name in an XML that is not in the class list (``classes.txt``);
     - an image without any foreground label (a warning with ``allow_empty``);
     - a mask value outside ``[0, K)`` other than ``ignore_index``, or a mask whose
-      size differs from its image's;
+      size differs from its image's as mmcv loads it (EXIF orientation applied; a
+      mask of the stored pixels of an image tagged to turn by 90 degrees is named
+      as such);
     - masks that hold classes their images' labels lack, in more than 1 % of the
       images with both, when the labels and the mask indices match under another
       class order: the class list does not follow the masks' indices, e.g. the
@@ -91,8 +94,9 @@ def check_image_label_dataset(data_root: str,
 
     Warnings (in the summary, not errors): masks that hold classes their labels
     lack otherwise (annotation slips), classes that label images of a later
-    split but none of the first (training) split, and (``allow_empty``) images
-    without an object class.
+    split but none of the first (training) split, (``allow_empty``) images
+    without an object class, and images with an EXIF orientation tag (the loader
+    turns them, so their masks must be drawn on the turned images).
 
     Args:
         data_root (str): the dataset root.
@@ -169,7 +173,8 @@ def check_image_label_dataset(data_root: str,
     xml_root = _under(data_root, xml_dir) if xml_dir else None
 
     num_images, num_masks = {}, {}
-    sizes: Dict[str, tuple] = {}
+    sizes: Dict[str, tuple] = {}  # as mmcv loads the images (EXIF orientation applied)
+    oriented: Dict[str, int] = {}  # images with an EXIF orientation other than 1
     class_counts = np.zeros(num_classes, np.int64)
     split_counts: Dict[str, np.ndarray] = {}
     # label index x mask index: images whose labels hold the one and mask the other
@@ -208,7 +213,9 @@ def check_image_label_dataset(data_root: str,
             if img_path not in sizes:
                 try:
                     with Image.open(img_path) as img:
-                        sizes[img_path] = img.size
+                        sizes[img_path], orientation = loaded_image_size(img)
+                    if orientation != 1:
+                        oriented[img_path] = orientation
                 except OSError as e:
                     problems.append(f'cannot read image {img_path}: {e}')
                     continue
@@ -225,7 +232,8 @@ def check_image_label_dataset(data_root: str,
             mask_classes = None
             if seg_path and check_masks:
                 problem, mask_classes = _check_mask(seg_path, sizes[img_path],
-                                                    num_classes, ignore_index)
+                                                    num_classes, ignore_index, img_path,
+                                                    oriented.get(img_path, 1))
                 if problem:
                     problems.append(problem)
                     continue
@@ -284,6 +292,12 @@ def check_image_label_dataset(data_root: str,
                             f'fewer than the batch size {batch_size or 1}: a classifier '
                             'trained on it has too few images; add labelled images')
     warnings = []
+    if oriented:
+        some = ', '.join(f'{osp.basename(k)} ({v})' for k, v in list(oriented.items())[:3])
+        warnings.append(f'{len(oriented)} image(s) carry an EXIF orientation tag (e.g. '
+                        f'{some}), which the loader applies: their masks must be drawn '
+                        'on the turned images; store them upright without the tag to '
+                        'be sure')
     if empty:
         warnings.append(f'{len(empty)} image(s) have no object class in their labels, '
                         f'e.g. {", ".join(empty[:3])}')
@@ -335,9 +349,12 @@ def _mask_order(cooccurrence: np.ndarray, classes: Sequence[str]) -> List[str]:
                            for i in range(1, len(classes))]
 
 
-def _check_mask(path: str, img_size: tuple, num_classes: int,
-                ignore_index: int) -> Tuple[Optional[str], List[int]]:
-    """(A problem line for a bad mask or None, the class indices it holds)."""
+def _check_mask(path: str, img_size: tuple, num_classes: int, ignore_index: int,
+                img_path: Optional[str] = None,
+                orientation: int = 1) -> Tuple[Optional[str], List[int]]:
+    """(A problem line for a bad mask or None, the class indices it holds).
+    ``img_size`` is the image's (width, height) as loaded, ``orientation`` its EXIF
+    orientation."""
     try:
         with Image.open(path) as png:
             mask = np.asarray(png)
@@ -347,6 +364,13 @@ def _check_mask(path: str, img_size: tuple, num_classes: int,
         return (f'mask {path} has shape {mask.shape}; a mask is a single-channel '
                 'PNG of class indices (palette or grey)'), []
     if mask.shape[::-1] != tuple(img_size):
+        if orientation != 1 and mask.shape == tuple(img_size):
+            return (f'mask {path} is {mask.shape[1]}x{mask.shape[0]}, the stored pixels '
+                    f'of its image {img_path}, but the image carries EXIF orientation '
+                    f'{orientation}, which the loader applies: it reads the image as '
+                    f'{img_size[0]}x{img_size[1]}; remove the tag from the image, or '
+                    "turn the image upright (PIL's ImageOps.exif_transpose) and its mask "
+                    'with it'), []
         return (f'mask {path} is {mask.shape[1]}x{mask.shape[0]} but its image is '
                 f'{img_size[0]}x{img_size[1]}'), []
     values = np.unique(mask)

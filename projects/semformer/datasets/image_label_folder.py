@@ -69,11 +69,32 @@ def read_split_ids(path: str) -> List[str]:
     return [line.split()[0] for line in list_from_file(path) if line.split()]
 
 
+#: EXIF orientations (tag 0x0112) that turn an image by 90 degrees
+TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
+
+
+def loaded_image_size(img) -> Tuple[Tuple[int, int], int]:
+    """The (width, height) an open PIL image has once loaded by mmcv, and its EXIF
+    orientation (1 when untagged).
+
+    mmcv's default ``LoadImageFromFile`` (OpenCV, ``color_type='color'``) applies
+    the EXIF orientation tag, which PIL's header size does not: orientations 5-8
+    swap width and height.
+    """
+    try:
+        orientation = int(img.getexif().get(0x0112, 1))
+    except Exception:  # a broken EXIF block: OpenCV ignores it as well
+        orientation = 1
+    w, h = img.size
+    return ((h, w) if orientation in TRANSPOSING_ORIENTATIONS else (w, h)), orientation
+
+
 def image_sizes(data_root: str, split_files: Sequence[str], img_dir: str = 'JPEGImages',
                 img_suffix: str = '.jpg') -> List[Tuple[int, int]]:
     """The distinct (width, height) of the images the split files list, read from
-    the file headers; unreadable or missing images are left out (the dataset
-    check names them).
+    the file headers as mmcv loads them (EXIF orientation applied,
+    :func:`loaded_image_size`); unreadable or missing images are left out (the
+    dataset check names them).
 
     Args:
         data_root (str): the dataset root.
@@ -93,7 +114,7 @@ def image_sizes(data_root: str, split_files: Sequence[str], img_dir: str = 'JPEG
         for img_id in read_split_ids(split_file):
             try:
                 with Image.open(osp.join(data_root, img_dir, img_id + img_suffix)) as img:
-                    sizes.add(img.size)
+                    sizes.add(loaded_image_size(img)[0])
             except (OSError, Image.DecompressionBombError):
                 continue
     return sorted(sizes)
