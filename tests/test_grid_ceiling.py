@@ -39,18 +39,30 @@ def test_masks_are_scored_at_their_size_and_255_ignored():
     assert miou == pytest.approx(100)
     with pytest.raises(ValueError, match='does not fit'):
         grid.grid_map(mask, 2, patch=8, shifts=3)
+    # work sides are rounded to the patch, as the CAM models round them: 24 x 13 px
+    # works at 24 x 16, two rows of cells (class 1 fractions 0 and 0.925, centres at
+    # rows 2.75 and 9.25 of 13: class 1 from row 6.3); unrounded, one row of cells
+    # over rows 0-7 would call every pixel background
+    odd = np.zeros((13, 24), np.uint8)
+    odd[7:] = 1
+    pred = grid.grid_map(odd, 2, patch=8, shifts=1, work_size=24)
+    np.testing.assert_array_equal(pred, odd)
 
 
 def test_cli_reads_a_voc_layout_folder(tmp_path, capsys):
     root = tmp_path / 'VOC2012'
     (root / 'SegmentationClass').mkdir(parents=True)
     (root / 'ImageSets' / 'Segmentation').mkdir(parents=True)
+    with pytest.raises(SystemExit, match='no split file'):
+        grid.main([str(root)])
     Image.fromarray(stripe(4, 11)).save(root / 'SegmentationClass' / 'a.png')
+    (root / 'classes.txt').write_text('background\nbar\n')
     (root / 'ImageSets' / 'Segmentation' / 'val.txt').write_text('a\nb\n')
     with pytest.raises(SystemExit, match='b.png'):
         grid.main([str(root), '--work-size', '16'])
     (root / 'ImageSets' / 'Segmentation' / 'val.txt').write_text('a\n')
     grid.main([str(root), '--work-size', '16'])
     out = capsys.readouterr().out
-    assert 'grid 2 x 2 (shifts 1): mIoU 25.0' in out
-    assert 'grid 4 x 4 (shifts 2): mIoU 100.0' in out
+    assert ('cells every 8 px (2 x 2 on a square image, shifts 1): mIoU 25.0; '
+            'background 50.0, bar 0.0') in out
+    assert 'cells every 4 px (4 x 4 on a square image, shifts 2): mIoU 100.0' in out

@@ -257,12 +257,22 @@ def test_exif_orientation_is_applied_as_the_loader_applies_it(tmp_path):
         osp.join(root, 'SegmentationClass', 'img_001.png'))
     summary = _check(root)
     assert summary['warnings'][0] == (
-        '1 image(s) carry an EXIF orientation tag (e.g. img_001.jpg (6)), which the '
+        '1 image(s) with masks carry an EXIF orientation tag (e.g. img_001.jpg (6)), '
+        'which the '
         'loader applies: their masks must be drawn on the turned images; store them '
         'upright without the tag to be sure')
     # a half turn keeps the size: only the warning can tell
     _tag_orientation(osp.join(root, 'JPEGImages', 'img_004.jpg'), 3)
     assert 'img_004.jpg (3)' in _check(root)['warnings'][0]
+    # ... and a mask of another size is not blamed on the tag
+    palette_png(np.zeros((40, 30), np.uint8)).save(
+        osp.join(root, 'SegmentationClass', 'img_004.png'))
+    with pytest.raises(DatasetCheckError,
+                       match=re.escape('img_004.png is 30x40 but its image is 40x30')):
+        _check(root)
+    # tags without masks to check are harmless: no warning
+    summary = _check(root, check_masks=False)
+    assert not any('EXIF' in w for w in summary['warnings'])
 
 
 def test_check_unknown_class_in_xml(tmp_path):

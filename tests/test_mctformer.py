@@ -211,8 +211,13 @@ def test_grid_shifts_stitch_maps_of_moved_images_by_hand():
     centres = model.shifted_maps(ramp, 2)['plain'][0, 0, 3]
     torch.testing.assert_close(centres[1:-1], torch.arange(4, 28, 4.) + 1.5)
     assert torch.equal(model.shifted_maps(x, 1)['plain'], F.avg_pool2d(x, P))
+    # symmetric offsets: the stitched map of the mirrored image is the mirrored map
+    torch.testing.assert_close(model.shifted_maps(x.flip(-1), 2)['plain'].flip(-1), out)
+    for bad in (3, 8, 0):  # 8: cells of 1 px, odd P - P / s
+        with pytest.raises(ValueError, match='grid_shifts must divide'):
+            model.shifted_maps(x, bad)
     with pytest.raises(ValueError, match='grid_shifts must divide'):
-        model.shifted_maps(x, 3)
+        tiny_mctformer(grid_shifts=3)
 
 
 def test_grid_shifts_in_prediction():
@@ -233,6 +238,16 @@ def test_grid_shifts_in_prediction():
         torch.testing.assert_close(sample.pred_cams.data, expected[j], rtol=1e-4, atol=1e-5)
     # the (0, 0)-offset cells are not the plain grid: every pass sees a moved image
     assert not torch.allclose(stitched[..., ::2, ::2], single)
+    # a method with refined maps, with flip and two scales: both maps on the finer grid
+    mct = tiny_mctformer(grid_shifts=2)
+    mct.test_cfg.update(flip=True, scales=(1.0, 1.5))
+    with torch.no_grad():
+        stitched = mct.shifted_maps(x, 2)
+        out = mct.predict(x, batch()[1])
+    assert {k: tuple(v.shape) for k, v in stitched.items()} == dict(
+        plain=(2, K, 8, 8), refined=(2, K, 8, 8))
+    for sample in out:
+        assert sample.pred_cams.data.shape == sample.pred_cams_plain.data.shape == (K, S, S)
 
 
 @pytest.mark.parametrize('name', ['mctformer/mctformer-v2_vit-t8_1xb16-500_synthetic-64x64',

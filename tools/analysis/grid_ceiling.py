@@ -2,11 +2,13 @@
 best possible maps on the grid of a ViT, upsampled as the CAMs are.
 
 Each val mask becomes a one-hot map (B = 1, K, H, W), is area-resized to the
-size the small chain works at (a long side of ``--work-size``), averaged over
-every patch of the grid (patch ``--patch``, with ``--shifts s`` the s x s finer
-grid of shift-and-stitch, ``CAMSegmentor``'s ``grid_shifts``), resized back
-bilinearly and arg-maxed. A CAM method cannot beat this on the grid; a
-refinement working at pixel level (CRF, PAR, the random walk) can.
+size the small chain works at (a long side of ``--work-size``, sides rounded to
+a multiple of the patch as ``CAMSegmentor`` rounds them), averaged over every
+patch of the grid (patch ``--patch``, with ``--shifts s`` the s x s finer grid
+of shift-and-stitch, ``CAMSegmentor``'s ``grid_shifts``), resized back
+bilinearly and arg-maxed. Maps of one scale on that grid cannot beat this
+(several scales average several grids); a refinement working at pixel level
+(CRF, PAR, the random walk) can.
 
     python tools/analysis/grid_ceiling.py data/synthetic/VOC2012
     python tools/analysis/grid_ceiling.py data/my_set/VOC2012 --split train --shifts 1 2
@@ -40,7 +42,8 @@ def grid_map(mask: np.ndarray, num_classes: int, patch: int = 8, shifts: int = 1
     if patch % shifts or (patch - patch // shifts) % 2:
         raise ValueError(f'shifts={shifts} does not fit patch {patch}')
     H, W = mask.shape
-    w, h = mmcv.rescale_size((W, H), (work_size, work_size))
+    w, h = (max(patch, round(v / patch) * patch)
+            for v in mmcv.rescale_size((W, H), (work_size, work_size)))
     labels = torch.from_numpy(np.where(mask == 255, 0, mask).astype(np.int64))
     onehot = F.one_hot(labels, num_classes).permute(2, 0, 1)[None].float()
     onehot = F.interpolate(onehot, (h, w), mode='area')
@@ -78,23 +81,38 @@ def main(argv=None):
     parser.add_argument('--work-size', type=int, default=64)
     args = parser.parse_args(argv)
     split = osp.join(args.data_root, 'ImageSets', 'Segmentation', f'{args.split}.txt')
+    if not osp.isfile(split):
+        raise SystemExit(f'error: no split file {split}')
     with open(split) as f:
-        names = f.read().split()
+        names = [line.split()[0] for line in f if line.split()]
+    if not names:
+        raise SystemExit(f'error: {split} lists no image')
     masks = []
     for name in names:
         path = osp.join(args.data_root, 'SegmentationClass', f'{name}.png')
         if not osp.isfile(path):
             raise SystemExit(f'error: no mask {path} (listed in {split})')
-        masks.append(np.array(Image.open(path)))
+        mask = np.array(Image.open(path))
+        if mask.ndim != 2:
+            raise SystemExit(f'error: mask {path} has shape {mask.shape}; a mask is a '
+                             'single-channel PNG of class indices')
+        masks.append(mask)
     num_classes = int(max(m[m != 255].max(initial=0) for m in masks)) + 1
+    classes_txt = osp.join(args.data_root, 'classes.txt')
+    names = [str(c) for c in range(num_classes)]
+    if osp.isfile(classes_txt):
+        with open(classes_txt) as f:
+            listed = [line.strip() for line in f if line.strip()]
+        names[:len(listed)] = listed[:num_classes]
     print(f'{len(masks)} masks of {split}, {num_classes} classes, long side '
           f'{args.work_size} px, patch {args.patch}')
     for s in args.shifts:
         miou, iou = ceiling(masks, num_classes, patch=args.patch, shifts=s,
                             work_size=args.work_size)
         side = args.work_size // args.patch * s
-        print(f'grid {side} x {side} (shifts {s}): mIoU {miou:.1f}  per class '
-              + ' '.join(f'{v:.1f}' for v in iou))
+        print(f'cells every {args.patch / s:g} px ({side} x {side} on a square image, '
+              f'shifts {s}): mIoU {miou:.1f}; '
+              + ', '.join(f'{n} {v:.1f}' for n, v in zip(names, iou)))
 
 
 if __name__ == '__main__':

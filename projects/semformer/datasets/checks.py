@@ -11,9 +11,9 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 from PIL import Image
 
-from .image_label_folder import (CLASSES_FILE, SPLIT_DIR, _under, files_by_stem,
-                                 loaded_image_size, read_split_ids, resolve_classes,
-                                 split_file_path)
+from .image_label_folder import (CLASSES_FILE, SPLIT_DIR, TRANSPOSING_ORIENTATIONS,
+                                 _under, files_by_stem, loaded_image_size,
+                                 read_split_ids, resolve_classes, split_file_path)
 from .label_files import labels_from_mask, labels_from_xml, read_label_file
 
 PerSplit = Union[str, Mapping[str, str], None]
@@ -174,7 +174,8 @@ def check_image_label_dataset(data_root: str,
 
     num_images, num_masks = {}, {}
     sizes: Dict[str, tuple] = {}  # as mmcv loads the images (EXIF orientation applied)
-    oriented: Dict[str, int] = {}  # images with an EXIF orientation other than 1
+    oriented: Dict[str, int] = {}  # images with an EXIF orientation of 2-8
+    turned_masks: Dict[str, int] = {}  # of those, the ones whose masks were checked
     class_counts = np.zeros(num_classes, np.int64)
     split_counts: Dict[str, np.ndarray] = {}
     # label index x mask index: images whose labels hold the one and mask the other
@@ -214,7 +215,7 @@ def check_image_label_dataset(data_root: str,
                 try:
                     with Image.open(img_path) as img:
                         sizes[img_path], orientation = loaded_image_size(img)
-                    if orientation != 1:
+                    if 2 <= orientation <= 8:  # others are invalid, not applied
                         oriented[img_path] = orientation
                 except OSError as e:
                     problems.append(f'cannot read image {img_path}: {e}')
@@ -234,6 +235,8 @@ def check_image_label_dataset(data_root: str,
                 problem, mask_classes = _check_mask(seg_path, sizes[img_path],
                                                     num_classes, ignore_index, img_path,
                                                     oriented.get(img_path, 1))
+                if img_path in oriented:
+                    turned_masks[img_path] = oriented[img_path]
                 if problem:
                     problems.append(problem)
                     continue
@@ -292,9 +295,11 @@ def check_image_label_dataset(data_root: str,
                             f'fewer than the batch size {batch_size or 1}: a classifier '
                             'trained on it has too few images; add labelled images')
     warnings = []
-    if oriented:
-        some = ', '.join(f'{osp.basename(k)} ({v})' for k, v in list(oriented.items())[:3])
-        warnings.append(f'{len(oriented)} image(s) carry an EXIF orientation tag (e.g. '
+    if turned_masks:
+        some = ', '.join(f'{osp.basename(k)} ({v})'
+                         for k, v in list(turned_masks.items())[:3])
+        warnings.append(f'{len(turned_masks)} image(s) with masks carry an EXIF '
+                        f'orientation tag (e.g. '
                         f'{some}), which the loader applies: their masks must be drawn '
                         'on the turned images; store them upright without the tag to '
                         'be sure')
@@ -364,7 +369,7 @@ def _check_mask(path: str, img_size: tuple, num_classes: int, ignore_index: int,
         return (f'mask {path} has shape {mask.shape}; a mask is a single-channel '
                 'PNG of class indices (palette or grey)'), []
     if mask.shape[::-1] != tuple(img_size):
-        if orientation != 1 and mask.shape == tuple(img_size):
+        if orientation in TRANSPOSING_ORIENTATIONS and mask.shape == tuple(img_size):
             return (f'mask {path} is {mask.shape[1]}x{mask.shape[0]}, the stored pixels '
                     f'of its image {img_path}, but the image carries EXIF orientation '
                     f'{orientation}, which the loader applies: it reads the image as '

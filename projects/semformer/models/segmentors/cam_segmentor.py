@@ -42,7 +42,8 @@ class CAMSegmentor(BaseSegmentor):
     ``grid_shifts=s`` (default 1: off) runs every scale and flip s x s times, the
     image moved against the patch grid by sub-patch offsets, and interleaves the
     maps into a grid s times finer (shift-and-stitch; :meth:`shifted_maps`): the
-    maps of a 64 px image on an 8 x 8 token grid become 16 x 16 with s = 2.
+    maps of a 64 px image on an 8 x 8 token grid become 16 x 16 with s = 2, at
+    s x s times the cost.
     With ``image_scores`` (default) one more forward of the image at its own size
     gives the image-level class scores ``pred_image_scores`` (K,) in [0, 1],
     background 1 (:meth:`image_scores`), for ``ImageLabelMetric``.
@@ -77,6 +78,14 @@ class CAMSegmentor(BaseSegmentor):
         if self.test_cfg['normalise'] not in NORMALISATIONS:
             raise ValueError(f'test_cfg.normalise must be one of {NORMALISATIONS}, not '
                              f'{self.test_cfg["normalise"]!r}')
+        self._check_grid_shifts(self.test_cfg['grid_shifts'])
+
+    def _check_grid_shifts(self, shifts):
+        P = self.patch_size
+        if (not isinstance(shifts, int) or shifts < 1 or P % shifts
+                or (P - P // shifts) % 2):
+            raise ValueError(f'grid_shifts must divide the patch size {P} into cells of '
+                             f'P / s pixels with even (P - P / s), not {shifts!r}')
 
     def extract_feat(self, inputs, attn_layers=0, all_rows=False):
         """Patch tokens (B, hw, C), class tokens (B, K', C), (h, w)[, attentions]."""
@@ -138,20 +147,20 @@ class CAMSegmentor(BaseSegmentor):
         (d_a, d_b) (border pixels repeated), so that token (i, j) covers pixels
         ``P * i + d_a`` to ``P * i + d_a + P``; its value goes to cell
         ``(shifts * i + a, shifts * j + b)``, whose centre on the image is then
-        the token's. All ``shifts ** 2`` moved images run as one batch.
+        the token's. All ``shifts ** 2`` moved images run as one batch: the
+        network's cost grows ``shifts ** 2`` times.
 
         Args:
             inputs (Tensor): (B, 3, H, W) images, H and W multiples of P.
-            shifts (int): offsets per axis; 1 is one plain forward. Default: 1.
+            shifts (int): offsets per axis, P / s pixels apart, with P - P / s
+                even (2 and 4 for P = 8); 1 is one plain forward. Default: 1.
 
         Returns:
             dict[str, Tensor]: name -> (B, K, shifts * h, shifts * w) maps.
         """
         if shifts == 1:
             return self.forward_maps(inputs)
-        if shifts < 1 or self.patch_size % shifts:
-            raise ValueError(f'grid_shifts must divide the patch size {self.patch_size}, '
-                             f'not {shifts}')
+        self._check_grid_shifts(shifts)
         B, _, H, W = inputs.shape
         P = self.patch_size
         offsets = [round(P * ((a + 0.5) / shifts - 0.5)) for a in range(shifts)]
