@@ -299,10 +299,9 @@ def check_image_label_dataset(data_root: str,
         some = ', '.join(f'{osp.basename(k)} ({v})'
                          for k, v in list(turned_masks.items())[:3])
         warnings.append(f'{len(turned_masks)} image(s) with masks carry an EXIF '
-                        f'orientation tag (e.g. '
-                        f'{some}), which the loader applies: their masks must be drawn '
-                        'on the turned images; store them upright without the tag to '
-                        'be sure')
+                        f'orientation tag (e.g. {some}), which the loader applies: '
+                        'their masks must be drawn on the turned images; store them '
+                        'upright without the tag to be sure')
     if empty:
         warnings.append(f'{len(empty)} image(s) have no object class in their labels, '
                         f'e.g. {", ".join(empty[:3])}')
