@@ -21,6 +21,7 @@ import mmcv
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmseg.evaluation import IoUMetric
 from PIL import Image
 
 
@@ -57,19 +58,15 @@ def grid_map(mask: np.ndarray, num_classes: int, patch: int = 8, shifts: int = 1
 
 def ceiling(masks: Sequence[np.ndarray], num_classes: int,
             **kwargs) -> Tuple[float, np.ndarray]:
-    """mIoU (%) and per-class IoU (K, ) of :func:`grid_map` over the masks
-    (pixels labelled 255 ignored)."""
-    inter, union = np.zeros(num_classes), np.zeros(num_classes)
-    for mask in masks:
-        pred = grid_map(mask, num_classes, **kwargs)
-        valid = mask != 255
-        for c in range(num_classes):
-            p, g = (pred == c) & valid, mask == c
-            inter[c] += (p & g).sum()
-            union[c] += (p | g).sum()
-    iou = 100 * inter / np.maximum(union, 1)
-    present = union > 0
-    return float(iou[present].mean()), iou
+    """mIoU (%) and per-class IoU (K, ) of :func:`grid_map` over the masks, as
+    mmseg's ``IoUMetric`` scores them (pixels labelled 255 ignored; classes absent
+    from masks and maps are NaN and left out of the mean)."""
+    areas = [IoUMetric.intersect_and_union(
+        torch.from_numpy(grid_map(mask, num_classes, **kwargs)),
+        torch.from_numpy(mask.astype(np.int64)), num_classes, 255) for mask in masks]
+    inter, union = (sum(a[i] for a in areas).numpy() for i in (0, 1))
+    iou = 100 * inter / union
+    return float(np.nanmean(iou)), iou
 
 
 def main(argv=None):
