@@ -248,6 +248,52 @@ def test_affinity_propagated_labels_are_valid_pseudo_labels():
         assert (label[b][valid[b].bool()] != 255).any()  # not all ignored
 
 
+@pytest.mark.parametrize('source', ['cam', 'seg'])
+def test_affinity_labels_come_from_the_configured_labels(source, monkeypatch):
+    """After ``aff_label_iter`` the head learns the propagated labels; the affinity
+    labels are the relations of the PAR-refined CAM labels (``'cam'``, the
+    authors' VOC script) or of those propagated labels (``'seg'``, their COCO
+    script), on the attention grid (nearest) within the radius."""
+    from semformer.models.segmentors import afa as afa_module
+    model = tiny_afa(aff_label_source=source).train()
+    seen = {}
+
+    def par_labels(*args, **kwargs):
+        seen['par'] = real_par(*args, **kwargs)
+        return seen['par']
+
+    def propagated(*args, **kwargs):
+        seen['seg'] = real_walk(*args, **kwargs)
+        # the propagated labels differ from PAR's: one class on the left half
+        seen['seg'][:, :, :S // 2] = 0
+        return seen['seg']
+
+    def aff_loss(pred, label):
+        seen['aff'] = label
+        return real_loss(pred, label)
+
+    real_par, real_walk, real_loss = (afa_module.par_pseudo_labels,
+                                      model.affinity_pseudo_labels, model.aff_head.loss)
+    monkeypatch.setattr(afa_module, 'par_pseudo_labels', par_labels)
+    monkeypatch.setattr(model, 'affinity_pseudo_labels', propagated)
+    monkeypatch.setattr(model.aff_head, 'loss', aff_loss)
+    x, samples = batch()
+    model.loss(x, samples)
+    grid = (S // 8, S // 8)  # the tiny MiT's last stage: stride 8
+    expected = {}
+    for name in ('par', 'seg'):
+        small = F.interpolate(seen[name][:, None].float(), grid, mode='nearest')[:, 0].long()
+        expected[name] = label_relation(small, 255, radius_mask(*grid, 2))
+    other = 'seg' if source == 'cam' else 'par'
+    assert torch.equal(seen['aff'], expected['par' if source == 'cam' else 'seg'])
+    assert not torch.equal(seen['aff'], expected[other])
+
+
+def test_an_unknown_affinity_label_source_is_an_error():
+    with pytest.raises(ValueError, match="aff_label_source must be 'cam' or 'seg'"):
+        tiny_afa(aff_label_source='par')
+
+
 def test_affinity_pseudo_labels_by_hand():
     """Identity affinity (T = I / 1.1: no walk), PAR without iterations, CAMs
     constant per image: each pixel's label is the rule on the two background
@@ -282,7 +328,8 @@ def authors_lr(t, lr, warmup_iters, max_iters, warmup_ratio, power):
 
 
 @pytest.mark.parametrize('name, warmup_iters, warmup_ratio', [
-    ('afa_mit-b1_2xb2-20k_voc12aug-512x512.py', 1500, 1e-6), (SYNTHETIC, 40, 1e-3)])
+    ('afa_mit-b1_2xb2-20k_voc12aug-512x512.py', 1500, 1e-6),
+    ('afa_mit-b1_4xb2-80k_coco14-512x512.py', 1500, 1e-6), (SYNTHETIC, 40, 1e-3)])
 def test_lr_schedule_is_the_authors_warm_up_then_poly(name, warmup_iters, warmup_ratio):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa', name))
     lr, T = cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_iters
@@ -371,6 +418,25 @@ def test_voc_config_builds_with_the_papers_settings():
     assert lr[id(named['backbone.layers.3.1.0.attn.attn.in_proj_weight'])] == 6e-5
     assert lr[id(named['aff_head.attn_proj.weight'])] == pytest.approx(6e-4)
     assert lr[id(named['decode_head.conv_seg.weight'])] == pytest.approx(6e-4)
+
+
+def test_coco_config_builds_with_the_authors_coco_settings():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'afa',
+                                   'afa_mit-b1_4xb2-80k_coco14-512x512.py'))
+    cfg.model.backbone.init_cfg = None
+    model = MODELS.build(cfg.model)
+    assert model.decode_head.num_classes == 81 and model.cls_head.num_classes == 81
+    assert model.par.iterations == 15
+    assert (model.train_cfg['warmup_iters'], model.train_cfg['aff_label_iter'],
+            model.train_cfg['aff_label_source']) == (5000, 15000, 'seg')
+    assert cfg.train_dataloader.batch_size == 2 and cfg.train_cfg.max_iters == 80000
+    train = cfg.train_dataloader.dataset
+    assert train.type == 'COCOImageLabelDataset' and train.data_prefix.img_path == 'train2014'
+    assert 'xml_path' not in train.data_prefix
+    assert [t['type'] for t in train.pipeline][:2] == ['LoadImageFromFile', 'RandomRescale']
+    assert tuple(train.pipeline[1]['ratio_range']) == (0.5, 2.0)
+    assert cfg.val_dataloader.dataset.indices == 5000
+    assert 'Resize' not in [t['type'] for t in cfg.test_dataloader.dataset.pipeline]
 
 
 def test_synthetic_config_builds_and_trains():

@@ -253,3 +253,28 @@ def test_check_converted_set(tmp_path):
     assert summary['classes'] == CLASSES
     assert summary['num_images'] == summary['num_masks'] == {'train': 2, 'val': 1}
     assert summary['class_counts'] == {'person': 2, 'airplane': 1, 'toothbrush': 2}
+
+
+@pytest.mark.parametrize('name,crop', [
+    ('afa/afa_mit-b1_4xb2-80k_coco14-512x512', 512),
+    ('toco/toco_vit-b_4xb2-80k_coco14-448x448', 448)])
+def test_single_stage_coco_configs_read_a_converted_set(name, crop, tmp_path):
+    """AFA's and ToCo's COCO configs: train samples (rescaled, flipped, cropped;
+    ToCo's views packed) and val samples with masks from a converted set."""
+    root = make_coco(tmp_path)
+    _load_tool().main([root])
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name + '.py'))
+    assert cfg.model.decode_head.num_classes == 81 and cfg.model.cls_head.num_classes == 81
+    train = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=root))
+    val = DATASETS.build(dict(cfg.val_dataloader.dataset, data_root=root))
+    assert len(train) == 2 and train.metainfo['classes'] == CLASSES
+    for _ in range(3):
+        out = train[1]
+        h, w = out['inputs'].shape[1:]
+        assert h <= crop and w <= crop
+        np.testing.assert_array_equal(np.asarray(out['data_samples'].gt_image_labels),
+                                      [1, 1, 1, 0])
+        if name.startswith('toco'):
+            assert out['data_samples'].toco_global_view.shape == (3, crop, crop)
+    sample = val[0]['data_samples']
+    assert sample.gt_sem_seg.data.shape[-2:] == tuple(sample.ori_shape)

@@ -497,9 +497,14 @@ def test_a_dataset_in_place_of_the_embedded_world_runs_as_a_folder(tmp_path, mon
     assert 'train_dataloader.dataset.empty_images=skip' in stages['caae'].options
     assert 'val_dataloader.dataset.empty_images=keep' in stages['caae'].options
     assert 'train_dataloader.dataset.empty_images=skip' in stages['semformer'].options
-    for name in ('cams', 'seeds', 'affinity', 'seg', 'upper_bound'):
+    for name in ('seeds', 'affinity', 'seg', 'upper_bound'):  # trained on masks
         assert not any(o.endswith('empty_images=skip') for o in stages[name].options)
         assert any(o.endswith('empty_images=keep') for o in stages[name].options)
+    # the CAMs of every train image, also those without objects (its config, a
+    # SemFormer child, keeps the classifier's train loader, which a test never reads)
+    assert 'test_dataloader.dataset.empty_images=keep' in stages['cams'].options
+    assert not any(o.endswith('empty_images=skip') and not o.startswith('train_dataloader')
+                   for o in stages['cams'].options)
     # the overlays load this run's CAAE, not the configs' default path
     assert 'model.caae_checkpoint={caae.checkpoint}' in stages['overlays'].kwargs['cam'][2]
 
@@ -658,3 +663,20 @@ def test_a_stage_can_relate_its_score_to_another_stage(tmp_path):
         assert [(r['stage'], r['relative']) for r in json.load(f)['rows']] == [
             ('upper bound', '100'), ('stage a', '25'), ('row', '12'), ('snapshot', ''),
             ('upper bound 2', '100')]
+
+
+def test_classifier_configs_are_told_apart_by_what_they_train_on():
+    """A folder's images without an object class are left out where a config trains
+    on image labels alone, whatever its method or file name."""
+    from semformer.apis.adapt import load
+    from semformer.apis.chains import trains_on_image_labels
+    image_labels = ('semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py',
+                    'semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py',
+                    'mctformer/mctformer-v2_vit-t8_1xb16-500_synthetic-64x64.py',
+                    'cam/cam_vit-t8_1xb16-500_synthetic-64x64.py')
+    masks = ('affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py',
+             'deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py',
+             'pseudo_label/crf_semformer_synthetic.py')
+    for name in image_labels + masks:
+        cfg = load(osp.join(REPO, 'configs', name))
+        assert trains_on_image_labels(cfg) == (name in image_labels), name

@@ -128,3 +128,32 @@ def test_cli_names_a_missing_split(tmp_path):
         cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0
     assert osp.join(str(tmp_path), 'ImageSets', 'Segmentation', 'train.txt') in proc.stderr
+
+
+def test_read_split_turns_images_by_their_exif_orientation(tmp_path):
+    """A JPEG stored 16 wide x 8 high, red left and blue right, tagged 6 (turn 90
+    degrees clockwise): mmcv's loader reads it 8 wide x 16 high, red on top; the
+    probe must see the same image."""
+    import mmcv
+    import numpy as np
+    from PIL import Image
+    root = tmp_path / 'VOC2012'
+    for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        (root / d).mkdir(parents=True)
+    (root / 'ImageSets/Segmentation/train.txt').write_text('a\n')
+    pixels = np.zeros((8, 16, 3), np.uint8)
+    pixels[:, :8, 0] = 255
+    pixels[:, 8:, 2] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    jpg = str(root / 'JPEGImages/a.jpg')
+    Image.fromarray(pixels).save(jpg, exif=exif.tobytes(), quality=95)
+    Image.fromarray(np.zeros((16, 8), np.uint8)).save(str(root / 'SegmentationClass/a.png'))
+    loaded = mmcv.imread(jpg, channel_order='rgb')
+    assert loaded.shape == (16, 8, 3)
+    assert loaded[2, 4, 0] > 200 and loaded[13, 4, 2] > 200  # red on top, blue below
+    images, masks = probe.read_split(str(root), 'train', size=8, num_classes=2)
+    assert images.shape == (1, 3, 8, 8) and masks.shape == (1, 8, 8)
+    top, bottom = images[0, :, 1], images[0, :, 6]  # rows of the 8 x 8 image
+    assert (top[0] > 200).all() and (top[2] < 60).all()
+    assert (bottom[2] > 200).all() and (bottom[0] < 60).all()

@@ -447,6 +447,48 @@ def test_segmentation_losses_are_off_in_the_warm_up():
     assert not reached(g, 'decode_head')
 
 
+def test_contrast_losses_are_off_before_contrast_warmup_iters():
+    """The authors' COCO script trains without L_ptc and L_ctc up to 12000."""
+    model = tiny_toco(contrast_warmup_iters=10**9).train()
+    x, samples = batch()
+    losses = model.loss(x, samples)
+    assert losses['loss_ptc'].item() == 0 and losses['loss_ctc'].item() == 0
+    assert losses['loss_seg'].item() > 0 and losses['loss_cls'].item() > 0
+    g = grads(model, sum(v for k, v in losses.items() if k.startswith('loss')))
+    assert not reached(g, 'ctc_head') and reached(g, 'decode_head')
+
+
+@pytest.mark.parametrize('aux_label_iters, source', [(10**9, 'aux'), (-1, 'cam')])
+def test_segmentation_labels_come_from_the_intermediate_cam_first(
+        aux_label_iters, source, monkeypatch):
+    """Up to ``aux_label_iters`` PAR refines the intermediate (block ``aux_layer``)
+    CAM into the segmentation labels, after it the final CAM (COCO: 12000; VOC:
+    the final CAM throughout)."""
+    from semformer.models.segmentors import toco as toco_module
+    model = tiny_toco(aux_label_iters=aux_label_iters).train()
+    seen = {}
+    real_cams, real_par = model.multi_scale_cams, toco_module.par_pseudo_labels
+
+    def cams(*args, **kwargs):
+        seen['cams'] = real_cams(*args, **kwargs)
+        return seen['cams']
+
+    def par_labels(par, images, maps, *args):
+        seen['maps'] = maps
+        return real_par(par, images, maps, *args)
+
+    monkeypatch.setattr(model, 'multi_scale_cams', cams)
+    monkeypatch.setattr(toco_module, 'par_pseudo_labels', par_labels)
+    x, samples = batch()
+    model.loss(x, samples)
+    maps = seen['cams'][0]
+    fg = torch.tensor(LABELS, dtype=torch.float32)[:, 1:, None, None]
+    other = 'cam' if source == 'aux' else 'aux'
+    assert not torch.equal(maps['aux'], maps['cam'])
+    assert torch.equal(seen['maps'], maps[source] * fg)
+    assert not torch.equal(seen['maps'], maps[other] * fg)
+
+
 def test_a_few_steps_lower_the_losses():
     model = tiny_toco().train()
     x, samples = batch()
@@ -534,6 +576,31 @@ def test_voc_config_builds_with_the_papers_settings(voc_root):
         assert (h, w) == sample.img_shape and max(h, w) <= 448
         assert sample.toco_global_view.shape == (3, 448, 448)
         assert sample.toco_local_view.shape == (3, h, w)
+
+
+def test_coco_config_builds_with_the_authors_coco_settings():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'toco',
+                                   'toco_vit-b_4xb2-80k_coco14-448x448.py'))
+    m = cfg.model
+    assert (m.loss_ptc.loss_weight, m.loss_ctc.loss_weight, m.loss_reg.loss_weight,
+            m.decode_head.loss_decode.loss_weight) == (0.2, 0.5, 0.05, 0.1)
+    assert m.loss_ctc.temperature == 1.0
+    assert cfg.train_dataloader.batch_size == 2 and cfg.train_cfg.max_iters == 80000
+    m.backbone.init_cfg = None
+    model = MODELS.build(m)  # ViT-B at full size
+    assert model.backbone.embed_dims == 768 and len(model.backbone.layers) == 12
+    assert model.aux_layer == 9
+    assert (model.decode_head.num_classes, model.cls_head.num_classes,
+            model.aux_cls_head.num_classes) == (81, 81, 81)
+    t = model.train_cfg
+    assert (t['high_thre'], t['low_thre'], t['warmup_iters'], t['contrast_warmup_iters'],
+            t['aux_label_iters']) == (0.65, 0.25, 8000, 12000, 12000)
+    train = cfg.train_dataloader.dataset
+    assert train.type == 'COCOImageLabelDataset' and train.data_prefix.img_path == 'train2014'
+    assert [t['type'] for t in train.pipeline] == [
+        'LoadImageFromFile', 'KeepRawImage', 'RandomRescale', 'RandomFlip', 'RandomCrop',
+        'ToCoViews', 'PackToCoInputs']
+    assert cfg.val_dataloader.dataset.indices == 5000
 
 
 def test_synthetic_config_builds_and_trains():
@@ -632,7 +699,8 @@ def scheduled_lrs(cfg):
 
 
 @pytest.mark.parametrize('name, warmup_iters, warmup_ratio', [
-    ('toco_vit-b_2xb2-20k_voc12aug-448x448.py', 1500, 1e-6), (SYNTHETIC, 40, 1e-3)])
+    ('toco_vit-b_2xb2-20k_voc12aug-448x448.py', 1500, 1e-6),
+    ('toco_vit-b_4xb2-80k_coco14-448x448.py', 1500, 1e-6), (SYNTHETIC, 40, 1e-3)])
 def test_lr_schedule_is_the_authors_warm_up_then_poly(name, warmup_iters, warmup_ratio):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'toco', name))
     lr, T = cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_iters

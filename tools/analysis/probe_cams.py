@@ -34,7 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmpretrain.evaluation import AveragePrecision
-from PIL import Image
+from PIL import Image, ImageOps
 
 import semformer  # noqa: F401  (registers the project's modules)
 from semformer.datasets.image_label_folder import image_suffix
@@ -47,7 +47,8 @@ IMAGENET_STD = (58.395, 57.12, 57.375)
 def read_split(root: str, split: str, size: int, num_classes: int,
                max_images: Optional[int] = None) -> Tuple[torch.Tensor, torch.Tensor]:
     """Images (N, 3, size, size) float RGB 0..255 and masks (N, size, size) long
-    (nearest resize; 255 kept as ignore) of a VOC-layout split."""
+    (nearest resize; 255 kept as ignore) of a VOC-layout split. Images are turned
+    by their EXIF orientation, as mmcv's loader does; masks are read as stored."""
     list_file = osp.join(root, 'ImageSets', 'Segmentation', f'{split}.txt')
     if not osp.isfile(list_file):
         raise FileNotFoundError(f'{list_file} not found: --data-root must be a VOC-layout '
@@ -64,7 +65,9 @@ def read_split(root: str, split: str, size: int, num_classes: int,
         for path in (img_path, mask_path):
             if not osp.isfile(path):
                 raise FileNotFoundError(f'{path} (listed in {list_file}) not found')
-        img = Image.open(img_path).convert('RGB').resize((size, size), Image.BILINEAR)
+        with Image.open(img_path) as raw:
+            img = ImageOps.exif_transpose(raw).convert('RGB')
+        img = img.resize((size, size), Image.BILINEAR)
         mask = np.array(Image.open(mask_path).resize((size, size), Image.NEAREST))
         bad = (mask != 255) & (mask >= num_classes)
         if bad.any():

@@ -313,6 +313,15 @@ def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1,
                 num_images=summary['num_images'], num_masks=summary['num_masks'])
 
 
+def trains_on_image_labels(cfg: dict) -> bool:
+    """Whether a config trains on image-level labels alone (a classifier: its
+    train pipeline packs samples with ``PackImageLabelInputs``), which learns
+    nothing from an image without an object class. A segmentation network or
+    AffinityNet (``PackSegInputs``) learns background from such an image."""
+    loader = cfg.get('train_dataloader')
+    return any(node.get('type') == 'PackImageLabelInputs' for _, node in walk(loader))
+
+
 #: where the main job writes the embedded world (its ``VOC2012`` folder)
 SYNTHETIC_DATA_DIR = 'data/synthetic'
 #: the embedded world's generator settings besides its size (``make_synthetic_voc``)
@@ -373,7 +382,7 @@ def folder_chain(root: str, data_root: str, num_classes: int,
                     and path[-1] == 'dataset' and 'data_root' in node]
         # images without an object class: left out where a classifier trains,
         # background-only samples everywhere else
-        classifier = config in (SYNTHETIC['caae'], SYNTHETIC['semformer'])
+        classifier = trains_on_image_labels(cfg)
         opts += [f'{d}.empty_images='
                  + ('skip' if classifier and d.startswith('train_dataloader') else 'keep')
                  for d in datasets]

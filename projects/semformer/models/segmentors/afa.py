@@ -116,13 +116,18 @@ class AFA(SingleStageWSSSegmentor):
         par (dict): Defaults to the authors' PAR (10 iterations).
         train_cfg (dict | None): ``cam_scales`` (1.0, 0.5, 1.5), ``high_thre``
             0.55, ``low_thre`` 0.35, ``radius`` 8, ``warmup_iters`` 2000,
-            ``aff_label_iter`` 6000, ``ignore_index`` 255 (the defaults are the
-            authors' VOC settings).
+            ``aff_label_iter`` 6000, ``aff_label_source`` ``'cam'``,
+            ``ignore_index`` 255 (the defaults are the authors' VOC settings).
+            The segmentation labels are the PAR-refined CAM labels up to
+            ``aff_label_iter``, the affinity-propagated ones after it; the
+            affinity labels come from the PAR-refined CAM labels throughout
+            (``'cam'``, the authors' VOC script) or from the segmentation
+            labels (``'seg'``, their COCO script).
         test_cfg (dict | None): See :class:`SingleStageWSSSegmentor`.
     """
     DEFAULT_TRAIN_CFG = dict(
         cam_scales=(1.0, 0.5, 1.5), high_thre=0.55, low_thre=0.35, radius=8,
-        warmup_iters=2000, aff_label_iter=6000, ignore_index=255)
+        warmup_iters=2000, aff_label_iter=6000, aff_label_source='cam', ignore_index=255)
 
     def __init__(self,
                  backbone: dict,
@@ -139,6 +144,9 @@ class AFA(SingleStageWSSSegmentor):
         check_pretrained(pretrained, 'AFA')
         super().__init__(backbone, decode_head, cls_head, par, train_cfg, test_cfg,
                          data_preprocessor, init_cfg)
+        if self.train_cfg['aff_label_source'] not in ('cam', 'seg'):
+            raise ValueError("train_cfg.aff_label_source must be 'cam' or 'seg', not "
+                             f"{self.train_cfg['aff_label_source']!r}")
         self.aff_head = MODELS.build(aff_head)
         self.attn_layers = attn_layers
         if isinstance(self.backbone, MixVisionTransformer):
@@ -261,10 +269,6 @@ class AFA(SingleStageWSSSegmentor):
             cams = cams['cam']
             pseudo = par_pseudo_labels(self.par, images, cams, labels, valid,
                                        cfg['high_thre'], cfg['low_thre'], ignore)
-            small = F.interpolate(pseudo[:, None].float(), grid, mode='nearest')
-            small = small[:, 0].long()
-            aff_label = label_relation(small, ignore,
-                                       radius_mask(*grid, cfg['radius'], inputs.device))
             if use_aff:
                 B = inputs.shape[0]  # the largest scale's un-flipped half
                 seg_label = self.affinity_pseudo_labels(
@@ -272,6 +276,11 @@ class AFA(SingleStageWSSSegmentor):
                     valid)
             else:
                 seg_label = pseudo
+            source = {'cam': pseudo, 'seg': seg_label}[cfg['aff_label_source']]
+            small = F.interpolate(source[:, None].float(), grid, mode='nearest')
+            small = small[:, 0].long()
+            aff_label = label_relation(small, ignore,
+                                       radius_mask(*grid, cfg['radius'], inputs.device))
         losses.update(self.aff_head.loss(aff_pred, aff_label))
         losses.update(self.seg_loss(seg_logits, seg_label))
         if it <= cfg['warmup_iters']:

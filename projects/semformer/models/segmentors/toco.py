@@ -141,8 +141,10 @@ class ToCo(SingleStageWSSSegmentor):
        both global views (teacher: :class:`CTCProjectionHead`'s EMA copy,
        detached) against those of all views (student): ``L_ctc``;
     5. the segmentation head (LargeFOV) on the final tokens, trained on the
-       PAR-refined final-layer CAMs: ``L_seg`` and the dense-energy ``L_reg``,
-       multiplied by 0 for iterations <= ``warmup_iters``.
+       PAR-refined final-layer CAMs (the intermediate CAMs for iterations <=
+       ``aux_label_iters``): ``L_seg`` and the dense-energy ``L_reg``,
+       multiplied by 0 for iterations <= ``warmup_iters`` (``L_ptc`` and
+       ``L_ctc`` for iterations <= ``contrast_warmup_iters``).
 
     The views, as the authors' ``VOC12ClsDataset`` makes them, come from the data
     pipeline (``KeepRawImage`` ... ``ToCoViews``, ``PackToCoInputs``; see
@@ -187,15 +189,25 @@ class ToCo(SingleStageWSSSegmentor):
             authors' ViT. Defaults to True.
         par (dict): Defaults to the authors' PAR (10 iterations).
         train_cfg (dict | None): ``cam_scales`` (1.0, 0.5, 1.5), ``high_thre``
-            0.7, ``low_thre`` 0.25, ``warmup_iters`` 2000, ``num_local_crops`` 8,
-            ``local_crop_size`` 96, ``neg_crop_ratio`` 0.2, ``ignore_index`` 255;
-            for the fallback views ``global_crop_scale`` (0.4, 1.0), ``jitter``
-            (0.4, 0.4, 0.2, 0.1), ``local_flip_independent`` True.
+            0.7, ``low_thre`` 0.25, ``warmup_iters`` 2000 (``L_seg`` and
+            ``L_reg`` x 0 up to it), ``contrast_warmup_iters`` -1 (``L_ptc`` and
+            ``L_ctc`` x 0 up to it), ``aux_label_iters`` -1 (the segmentation
+            labels come from the intermediate CAM up to it, from the final CAM
+            after), ``num_local_crops`` 8, ``local_crop_size`` 96,
+            ``neg_crop_ratio`` 0.2, ``ignore_index`` 255; for the fallback views
+            ``global_crop_scale`` (0.4, 1.0), ``jitter`` (0.4, 0.4, 0.2, 0.1),
+            ``local_flip_independent`` True. The defaults are the authors' VOC
+            script; their COCO script trains the classifiers alone for 8000
+            iterations, then adds ``L_seg`` and ``L_reg`` on labels of the
+            intermediate CAM, and from 12000 on ``L_ptc``, ``L_ctc`` and labels
+            of the final CAM (``warmup_iters`` 8000, ``contrast_warmup_iters``
+            12000, ``aux_label_iters`` 12000).
         test_cfg (dict | None): See :class:`SingleStageWSSSegmentor`.
     """
     DEFAULT_TRAIN_CFG = dict(
         cam_scales=(1.0, 0.5, 1.5), high_thre=0.7, low_thre=0.25, warmup_iters=2000,
-        num_local_crops=8, local_crop_size=96, neg_crop_ratio=0.2,
+        contrast_warmup_iters=-1, aux_label_iters=-1, num_local_crops=8,
+        local_crop_size=96, neg_crop_ratio=0.2,
         global_crop_scale=(0.4, 1.0), jitter=(0.4, 0.4, 0.2, 0.1),
         local_flip_independent=True, ignore_index=255)
 
@@ -384,10 +396,12 @@ class ToCo(SingleStageWSSSegmentor):
             relation = label_relation(token_label, ignore, ignore_self=True)
         losses[self.loss_ptc.loss_name] = self.loss_ptc(patches, relation)
 
-        # segmentation on PAR-refined pseudo labels
+        # segmentation on PAR-refined pseudo labels (of the intermediate CAM up to
+        # aux_label_iters)
         seg_logits = self.decode_head((patches, ))
         with torch.no_grad():
-            pseudo = par_pseudo_labels(self.par, images, cams['cam'] * fg, labels, valid,
+            source = cams['aux'] if it <= cfg['aux_label_iters'] else cams['cam']
+            pseudo = par_pseudo_labels(self.par, images, source * fg, labels, valid,
                                        cfg['high_thre'], cfg['low_thre'], ignore)
         losses.update(self.seg_loss(seg_logits, pseudo))
         names = self.seg_loss_names()
@@ -398,5 +412,8 @@ class ToCo(SingleStageWSSSegmentor):
             names.append(self.loss_reg.loss_name)
         if it <= cfg['warmup_iters']:
             for name in names:
+                losses[name] = losses[name] * 0.0
+        if it <= cfg['contrast_warmup_iters']:
+            for name in (self.loss_ptc.loss_name, self.loss_ctc.loss_name):
                 losses[name] = losses[name] * 0.0
         return losses
