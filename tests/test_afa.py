@@ -289,6 +289,24 @@ def test_affinity_labels_come_from_the_configured_labels(source, monkeypatch):
     assert not torch.equal(seen['aff'], expected[other])
 
 
+@pytest.mark.parametrize('it, warm, propagated', [(5, True, False), (6, False, False),
+                                                (9, False, False), (10, False, True)])
+def test_phase_boundaries_compare_the_0_based_iteration(it, warm, propagated, monkeypatch):
+    """The authors' ``n_iter <= cam_iters`` (losses off) and ``n_iter <= 6000`` (PAR
+    labels) on the 0-based iteration: here warm-up 5 and propagation after 9."""
+    model = tiny_afa(warmup_iters=5, aff_label_iter=9).train()
+    monkeypatch.setattr(model, 'train_iter', lambda: it)
+    calls = []
+    real = model.affinity_pseudo_labels
+    monkeypatch.setattr(model, 'affinity_pseudo_labels',
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    x, samples = batch()
+    losses = model.loss(x, samples)
+    assert (losses['loss_seg'].item() == 0) == warm
+    assert (losses['loss_aff'].item() == 0) == warm
+    assert bool(calls) == propagated
+
+
 def test_an_unknown_affinity_label_source_is_an_error():
     with pytest.raises(ValueError, match="aff_label_source must be 'cam' or 'seg'"):
         tiny_afa(aff_label_source='par')

@@ -38,7 +38,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def tiny_toco(**train_cfg):
+def tiny_toco(test_cfg=None, **train_cfg):
     torch.manual_seed(0)
     model = MODELS.build(dict(
         type='ToCo', data_preprocessor=PRE, backbone=VIT,
@@ -55,7 +55,8 @@ def tiny_toco(**train_cfg):
         par=dict(type='PAR', dilations=(1, 2), iterations=3),
         train_cfg=dict(dict(warmup_iters=-1, local_crop_size=16, num_local_crops=4,
                             cam_scales=(1.0, 0.5)), **train_cfg),
-        test_cfg=dict(scales=(1.0, ), with_cams=True, cam_scales=(1.0, 0.5))))
+        test_cfg=dict(dict(scales=(1.0, ), with_cams=True, cam_scales=(1.0, 0.5)),
+                      **(test_cfg or {}))))
     model.init_weights()
     return model
 
@@ -489,6 +490,19 @@ def test_segmentation_labels_come_from_the_intermediate_cam_first(
     assert not torch.equal(seen['maps'], maps[other] * fg)
 
 
+@pytest.mark.parametrize('it, off', [(7, True), (8, False)])
+def test_phase_boundaries_compare_the_0_based_iteration_with_le(it, off, monkeypatch):
+    """As the authors' ``if n_iter <= N`` on the 0-based iteration: at iteration N
+    the phase still holds, at N + 1 it is over (``train_iter()``, the runner's
+    ``iter``)."""
+    model = tiny_toco(warmup_iters=7, contrast_warmup_iters=7, aux_label_iters=7).train()
+    monkeypatch.setattr(model, 'train_iter', lambda: it)
+    x, samples = batch()
+    losses = model.loss(x, samples)
+    for name in ('loss_seg', 'loss_reg', 'loss_ptc', 'loss_ctc'):
+        assert (losses[name].item() == 0) == off, name
+
+
 def test_a_few_steps_lower_the_losses():
     model = tiny_toco().train()
     x, samples = batch()
@@ -530,6 +544,35 @@ def test_predict_segmentation_and_cams():
         assert cams.shape == (K, S, S) and torch.all(cams[0] == 0)
         for c in range(1, K):
             assert (cams[c].max() > 0.99) if y[c] else torch.all(cams[c] == 0)
+
+
+def test_predict_with_the_coco_scripts_merge():
+    """ToCo's COCO inference: per scale the max of the image and its flip, then
+    the scales summed (``flip_merge='max'``, ``merge='mean'``; same arg-max)."""
+    model = tiny_toco().eval()
+    x, samples = batch()
+
+    def at(scale, flip_max):
+        z = F.interpolate(x, (int(S * scale), ) * 2, mode='bilinear') if scale != 1 else x
+        up = lambda t: F.interpolate(model._forward(t), (S, S), mode='bilinear')  # noqa
+        a, b = up(z), up(z.flip(-1)).flip(-1)
+        return torch.maximum(a, b) if flip_max else (a + b) / 2
+
+    with torch.no_grad():
+        model.test_cfg.update(scales=(1.0, 1.5), flip_merge='max', merge='mean')
+        coco = torch.stack([o.seg_logits.data for o in model.predict(x, samples)])
+        model.test_cfg.update(flip_merge='mean', merge='max')  # the VOC scripts'
+        voc = torch.stack([o.seg_logits.data for o in model.predict(x, samples)])
+        torch.testing.assert_close(coco, (at(1.0, True) + at(1.5, True)) / 2,
+                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(voc, torch.maximum(at(1.0, False), at(1.5, False)),
+                                   rtol=1e-4, atol=1e-5)
+    assert not torch.allclose(coco, voc, atol=1e-3)
+
+
+def test_an_unknown_flip_merge_is_an_error():
+    with pytest.raises(ValueError, match="test_cfg.flip_merge must be 'max' or 'mean'"):
+        tiny_toco(test_cfg=dict(flip_merge='sum'))
 
 
 def test_rejects_a_backbone_without_one_class_token():
@@ -601,6 +644,12 @@ def test_coco_config_builds_with_the_authors_coco_settings():
         'LoadImageFromFile', 'KeepRawImage', 'RandomRescale', 'RandomFlip', 'RandomCrop',
         'ToCoViews', 'PackToCoInputs']
     assert cfg.val_dataloader.dataset.indices == 5000
+    # the authors' COCO test: 448 x 448, flips by max, scales summed
+    assert (model.test_cfg['flip_merge'], model.test_cfg['merge']) == ('max', 'mean')
+    assert tuple(model.test_cfg['scales']) == (1.0, 1.25, 1.5)
+    resize = cfg.test_dataloader.dataset.pipeline[1]
+    assert resize['type'] == 'Resize' and tuple(resize['scale']) == (448, 448)
+    assert resize['keep_ratio'] is False
 
 
 def test_synthetic_config_builds_and_trains():

@@ -4,15 +4,17 @@
 # (afa_mit-b1_2xb2-20k_voc12aug-512x512.py): MiT-B1, 512 x 512 crops of the image
 # rescaled by 0.5-2 (its own size, `RandomRescale`), flip, 4 GPUs x 2 images, 80k
 # iterations, AdamW lr 6e-5, 1500 warm-up iterations, poly power 1.0; L_seg and
-# L_aff off for the first 5000 iterations; PAR with 15 iterations; segmentation
-# labels from the affinity random walk after 15000, and (unlike the VOC script) the
-# affinity labels from the same segmentation labels (`aff_label_source='seg'`).
+# L_aff off up to iteration 5000 (0-based, the authors' `n_iter <= 5000`); PAR with
+# 15 iterations; segmentation labels from the affinity random walk after 15000, and
+# (unlike the VOC script) the affinity labels from the same segmentation labels
+# (`aff_label_source='seg'`).
 #   python tools/dataset_converters/coco_wsss.py data/coco2014
 #   bash tools/dist_train.sh configs/afa/afa_mit-b1_4xb2-80k_coco14-512x512.py 4
 # Reported: 38.9 mIoU on COCO 2014 val (abstract; multi-scale + flip + dense CRF,
-# ImageNet-1k MiT-B1 pretraining). Validation: the first 5,000 val images at their
-# own size (the authors' COCO loader does not resize them), scales 1, 0.5, 0.75 +
-# flip, no CRF; tools/test.py scores all 40,137 val images.
+# ImageNet-1k MiT-B1 pretraining). Test: each val image at its own size (the
+# authors' COCO loader does not resize it), scales 1, 0.5, 0.75 + flip, no CRF.
+# In-training validation on the first 5,000 val images, for time (the authors
+# validate on all 40,137, as tools/test.py does here).
 _base_ = [
     './afa_mit-b1_2xb2-20k_voc12aug-512x512.py', '../_base_/datasets/coco14_splits.py'
 ]

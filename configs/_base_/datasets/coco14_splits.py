@@ -1,7 +1,7 @@
 # The MS COCO 2014 splits (./coco14_image_labels.py) as dataset dicts that replace
 # the splits of an image-label config: training on train2014 (82,081 images with at
-# least one annotation), in-training validation on the first 5,000 val images (ToCo
-# validates on a 4,999-image part of val for speed), testing on all 40,137. A COCO
+# least one annotation), in-training validation on the first 5,000 val images (ToCo's
+# val_part, the first 5,000 of the same sorted list), testing on all 40,137. A COCO
 # variant of a VOC config inherits it next to that config and sets
 #   train_dataloader = dict(dataset=_base_.coco14_train)
 #   val_dataloader = dict(dataset=_base_.coco14_val)

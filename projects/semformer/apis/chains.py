@@ -315,11 +315,20 @@ def check_dataset(stage_dir: str, data_root: str, batch_size: int = 1,
 
 def trains_on_image_labels(cfg: dict) -> bool:
     """Whether a config trains on image-level labels alone (a classifier: its
-    train pipeline packs samples with ``PackImageLabelInputs``), which learns
-    nothing from an image without an object class. A segmentation network or
-    AffinityNet (``PackSegInputs``) learns background from such an image."""
+    train pipeline packs samples with ``PackImageLabelInputs`` or a subclass,
+    e.g. ToCo's ``PackToCoInputs``), which learns nothing from an image without
+    an object class. A segmentation network or AffinityNet (``PackSegInputs``)
+    learns background from such an image."""
+    from mmseg.registry import TRANSFORMS
+
+    from ..datasets.transforms.formatting import PackImageLabelInputs
+
+    def packs_image_labels(kind) -> bool:
+        cls = TRANSFORMS.get(kind) if isinstance(kind, str) else kind
+        return isinstance(cls, type) and issubclass(cls, PackImageLabelInputs)
+
     loader = cfg.get('train_dataloader')
-    return any(node.get('type') == 'PackImageLabelInputs' for _, node in walk(loader))
+    return any(packs_image_labels(node.get('type')) for _, node in walk(loader))
 
 
 #: where the main job writes the embedded world (its ``VOC2012`` folder)

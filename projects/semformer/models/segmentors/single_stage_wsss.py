@@ -18,7 +18,7 @@ from torch import Tensor
 from ..utils import check_pretrained
 
 DEFAULT_TEST_CFG = dict(
-    scales=(1.0, ), flip=True, merge='max', with_cams=False,
+    scales=(1.0, ), flip=True, flip_merge='mean', merge='max', with_cams=False,
     cam_scales=(1.0, 0.5, 1.5), restrict_to_labels=True)
 
 
@@ -144,9 +144,11 @@ class SingleStageWSSSegmentor(BaseSegmentor):
     Subclasses implement ``extract_feat``, ``forward_cams`` and ``loss``.
 
     Prediction (``test_cfg``): the segmentation head's logits at each of
-    ``scales`` (with the horizontal flip averaged in when ``flip``), resized to
+    ``scales`` (with the horizontal flip averaged in when ``flip``, or their
+    element-wise max with ``flip_merge='max'``, ToCo's COCO script), resized to
     the image and merged by their element-wise max (``merge='max'``, both authors'
-    test scripts) or mean, resized to ``ori_shape``: ``seg_logits`` and
+    VOC test scripts) or mean (ToCo's COCO script sums them), resized to
+    ``ori_shape``: ``seg_logits`` and
     ``pred_sem_seg``. With ``with_cams`` also ``pred_cams`` (K, H, W): the
     authors' CAMs at ``cam_scales`` (flip max, ReLU, summed, per-class min-max
     normalisation), background channel 0 set to 0 and, with
@@ -194,9 +196,10 @@ class SingleStageWSSSegmentor(BaseSegmentor):
                              f'decode head {self.num_classes}')
         self.train_cfg = {**self.DEFAULT_TRAIN_CFG, **(train_cfg or {})}
         self.test_cfg = {**DEFAULT_TEST_CFG, **(test_cfg or {})}
-        if self.test_cfg['merge'] not in ('max', 'mean'):
-            raise ValueError(f"test_cfg.merge must be 'max' or 'mean', not "
-                             f"{self.test_cfg['merge']!r}")
+        for key in ('merge', 'flip_merge'):
+            if self.test_cfg[key] not in ('max', 'mean'):
+                raise ValueError(f"test_cfg.{key} must be 'max' or 'mean', not "
+                                 f"{self.test_cfg[key]!r}")
         self._local_iter = 0
 
     # ------------------------------------------------------------------ helpers
@@ -298,7 +301,9 @@ class SingleStageWSSSegmentor(BaseSegmentor):
             logits = F.interpolate(self._forward(xs).float(), (H, W), mode='bilinear',
                                    align_corners=self.align_corners)
             if cfg['flip']:
-                logits = (logits[:B] + logits[B:].flip(-1)) / 2
+                flipped = logits[B:].flip(-1)
+                logits = (torch.maximum(logits[:B], flipped) if cfg['flip_merge'] == 'max'
+                          else (logits[:B] + flipped) / 2)
             outs.append(logits)
         stacked = torch.stack(outs)
         return stacked.amax(0) if cfg['merge'] == 'max' else stacked.mean(0)

@@ -199,9 +199,10 @@ class ToCo(SingleStageWSSSegmentor):
             ``local_flip_independent`` True. The defaults are the authors' VOC
             script; their COCO script trains the classifiers alone for 8000
             iterations, then adds ``L_seg`` and ``L_reg`` on labels of the
-            intermediate CAM, and from 12000 on ``L_ptc``, ``L_ctc`` and labels
-            of the final CAM (``warmup_iters`` 8000, ``contrast_warmup_iters``
-            12000, ``aux_label_iters`` 12000).
+            intermediate CAM, and after 12000 ``L_ptc``, ``L_ctc`` and labels of
+            the final CAM (``warmup_iters`` 8000, ``contrast_warmup_iters``
+            12000, ``aux_label_iters`` 12000; 0-based iterations compared with
+            ``<=``, as the authors' ``n_iter``).
         test_cfg (dict | None): See :class:`SingleStageWSSSegmentor`.
     """
     DEFAULT_TRAIN_CFG = dict(
