@@ -63,3 +63,13 @@ def test_cli_on_a_folder(tmp_path, capsys):
     with pytest.raises(SystemExit, match='crf/b.png not found'):
         tool.main([str(root), '--walk', str(root / 'rw'), '--final', str(root / 'rwcrf'),
                    '--other', str(root / 'crf')])
+
+
+def test_unlabelled_pixels_are_left_out_as_the_chain_scores_them():
+    """PseudoLabelMetric's rule: a prediction of 255 is neither right nor wrong
+    (coverage is reported apart), unlike mmseg's IoUMetric, which counts it as
+    missed."""
+    gt = square()
+    pred = square()
+    pred[3, :] = 255  # 4 background pixels unlabelled
+    assert tool.miou([(pred, gt)], 2) == pytest.approx(100)

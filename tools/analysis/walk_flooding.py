@@ -2,11 +2,10 @@
 
 An image is flooded when its walk labels give more than ``--flood`` (default half)
 of its ground-truth background pixels to an object class. The tool counts those
-images, scores the pseudo-label folders as the chain does (mmseg's
-``IoUMetric.intersect_and_union``, 255 ignored, summed over the split), and scores
-the walk + CRF labels once more with the flooded images' labels taken from a
-second refinement (e.g. the dense CRF): the figure the walk would reach if it left
-those images as that refinement does.
+images, scores the pseudo-label folders as the chain does (``PseudoLabelMetric``'s
+counts, summed over the split), and scores the walk + CRF labels once more with the
+flooded images' labels taken from a second refinement (e.g. the dense CRF): the
+figure the walk would reach if it left those images as that refinement does.
 
     python tools/analysis/walk_flooding.py data/synthetic/VOC2012 \\
         --walk work_dirs/pipeline/rw/out --final work_dirs/pipeline/rw_crf/out \\
@@ -18,8 +17,11 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
-from mmseg.evaluation import IoUMetric
 from PIL import Image
+
+from semformer.datasets.image_label_folder import read_split_ids, split_file_path
+from semformer.evaluation.metrics.cam_metric import CAMMetric
+from semformer.evaluation.metrics.pseudo_label_metric import label_confusion
 
 
 def read_label(path: str) -> np.ndarray:
@@ -45,12 +47,12 @@ def flooded(gt: np.ndarray, walk: np.ndarray, flood: float = 0.5) -> bool:
 
 
 def miou(pairs: Sequence[tuple], num_classes: int) -> float:
-    """mIoU (%) of (prediction, ground truth) label maps summed over the set."""
-    areas = [IoUMetric.intersect_and_union(
-        torch.from_numpy(pred.astype(np.int64)), torch.from_numpy(gt.astype(np.int64)),
-        num_classes, 255) for pred, gt in pairs]
-    inter, union = (sum(a[i] for a in areas).numpy() for i in (0, 1))
-    return float(np.nanmean(100 * inter / union))
+    """mIoU (%) of (prediction, ground truth) label maps summed over the set, as
+    ``PseudoLabelMetric`` (255 unlabelled or ignored)."""
+    conf = sum(label_confusion(torch.from_numpy(gt.astype(np.int64)),
+                               torch.from_numpy(pred.astype(np.int64)), num_classes)[0]
+               for pred, gt in pairs)
+    return CAMMetric.summarise(conf[None])['mIoU']
 
 
 def analyse(gts: List[np.ndarray], walk: List[np.ndarray], final: List[np.ndarray],
@@ -75,12 +77,8 @@ def main(argv=None):
     parser.add_argument('--split', default='train')
     parser.add_argument('--flood', type=float, default=0.5)
     args = parser.parse_args(argv)
-    split = osp.join(args.data_root, 'ImageSets', 'Segmentation', f'{args.split}.txt')
-    if not osp.isfile(split):
-        raise SystemExit(f'error: no split file {split}')
-    with open(split) as f:
-        names = [line.split()[0] for line in f if line.split()]
     try:
+        names = read_split_ids(split_file_path(args.data_root, args.split))
         gts = [read_label(osp.join(args.data_root, 'SegmentationClass', f'{n}.png'))
                for n in names]
         sets = [[read_label(osp.join(d, f'{n}.png')) for n in names]

@@ -1,4 +1,5 @@
 from collections import OrderedDict
+from typing import Tuple
 
 import torch
 from mmengine.evaluator import BaseMetric
@@ -7,6 +8,31 @@ from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
 from .cam_metric import CAMMetric
+
+
+def label_confusion(gt: torch.Tensor, pred: torch.Tensor, num_classes: int,
+                    ignore_index: int = 255) -> Tuple[torch.Tensor, int]:
+    """A label map against its ground truth, as :class:`PseudoLabelMetric` counts it.
+
+    Args:
+        gt (Tensor): (H, W) ground-truth classes.
+        pred (Tensor): (H, W) predicted classes, ``ignore_index`` for unlabelled.
+        num_classes (int): K.
+        ignore_index (int): Defaults to 255.
+
+    Returns:
+        tuple: the (K, K) counts [ground truth, prediction] of the pixels labelled
+        in both, and the number of scored (not ignored) ground-truth pixels.
+    """
+    gt, pred = gt.long(), pred.long()
+    scored = gt != ignore_index
+    keep = scored & (pred != ignore_index)
+    if keep.any() and int(pred[keep].max()) >= num_classes:
+        raise ValueError(f'a label map holds class {int(pred[keep].max())}; the '
+                         f'dataset has {num_classes} classes')
+    conf = torch.bincount(gt[keep] * num_classes + pred[keep],
+                          minlength=num_classes * num_classes)
+    return conf.view(num_classes, num_classes), int(scored.sum())
 
 
 @METRICS.register_module()
@@ -27,15 +53,9 @@ class PseudoLabelMetric(BaseMetric):
     def process(self, data_batch, data_samples):
         K = len(self.dataset_meta['classes'])
         for sample in data_samples:
-            gt = sample['gt_sem_seg']['data'].squeeze(0).cpu().long()
-            pred = sample['pred_sem_seg']['data'].squeeze(0).cpu().long()
-            scored = gt != self.ignore_index
-            keep = scored & (pred != self.ignore_index)
-            if keep.any() and int(pred[keep].max()) >= K:
-                raise ValueError(f'a label map holds class {int(pred[keep].max())}; the '
-                                 f'dataset has {K} classes')
-            conf = torch.bincount(gt[keep] * K + pred[keep], minlength=K * K).view(K, K)
-            self.results.append((conf, int(scored.sum())))
+            gt = sample['gt_sem_seg']['data'].squeeze(0).cpu()
+            pred = sample['pred_sem_seg']['data'].squeeze(0).cpu()
+            self.results.append(label_confusion(gt, pred, K, self.ignore_index))
 
     def compute_metrics(self, results):
         conf = torch.stack([c for c, _ in results]).sum(0)
