@@ -260,3 +260,15 @@ def test_label_metric_counts_iou_fp_fn_and_coverage():
     assert m['mIoU'] == pytest.approx(100 * (0.5 + 0.5 + 1) / 3)
     assert m['FP'] == pytest.approx(100 * (0 + 0.5 + 0) / 3)
     assert m['FN'] == pytest.approx(100 * (0.5 + 0 + 0) / 3)
+
+
+def test_label_png_round_trip_and_errors(tmp_path):
+    from semformer.utils import load_label_png, save_label_png
+    label = np.array([[0, 1], [255, 6]], np.uint8)
+    save_label_png(str(tmp_path / 'a.png'), label)
+    np.testing.assert_array_equal(load_label_png(str(tmp_path / 'a.png')), label)
+    with pytest.raises(FileNotFoundError, match='b.png not found'):
+        load_label_png(str(tmp_path / 'b.png'))
+    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(tmp_path / 'rgb.png')
+    with pytest.raises(ValueError, match=r'rgb.png has shape \(2, 2, 3\)'):
+        load_label_png(str(tmp_path / 'rgb.png'))

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmseg.evaluation import IoUMetric
-from PIL import Image
+
+from semformer.utils.result_files import load_label_png
 
 
 def grid_map(mask: np.ndarray, num_classes: int, patch: int = 8, shifts: int = 1,
@@ -84,16 +85,11 @@ def main(argv=None):
         names = [line.split()[0] for line in f if line.split()]
     if not names:
         raise SystemExit(f'error: {split} lists no image')
-    masks = []
-    for name in names:
-        path = osp.join(args.data_root, 'SegmentationClass', f'{name}.png')
-        if not osp.isfile(path):
-            raise SystemExit(f'error: no mask {path} (listed in {split})')
-        mask = np.array(Image.open(path))
-        if mask.ndim != 2:
-            raise SystemExit(f'error: mask {path} has shape {mask.shape}; a mask is a '
-                             'single-channel PNG of class indices')
-        masks.append(mask)
+    try:
+        masks = [load_label_png(osp.join(args.data_root, 'SegmentationClass', f'{name}.png'))
+                 for name in names]
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(f'error: {e} (a mask listed in {split})')
     num_classes = int(max(m[m != 255].max(initial=0) for m in masks)) + 1
     classes_txt = osp.join(args.data_root, 'classes.txt')
     names = [str(c) for c in range(num_classes)]

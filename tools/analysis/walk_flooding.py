@@ -17,21 +17,11 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 
 from semformer.datasets.image_label_folder import read_split_ids, split_file_path
 from semformer.evaluation.metrics.cam_metric import CAMMetric
 from semformer.evaluation.metrics.pseudo_label_metric import label_confusion
-
-
-def read_label(path: str) -> np.ndarray:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path} not found')
-    label = np.array(Image.open(path))
-    if label.ndim != 2:
-        raise ValueError(f'{path} has shape {label.shape}; a label map is a '
-                         'single-channel PNG of class indices')
-    return label
+from semformer.utils.result_files import load_label_png
 
 
 def flooded(gt: np.ndarray, walk: np.ndarray, flood: float = 0.5) -> bool:
@@ -79,9 +69,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         names = read_split_ids(split_file_path(args.data_root, args.split))
-        gts = [read_label(osp.join(args.data_root, 'SegmentationClass', f'{n}.png'))
+        gts = [load_label_png(osp.join(args.data_root, 'SegmentationClass', f'{n}.png'))
                for n in names]
-        sets = [[read_label(osp.join(d, f'{n}.png')) for n in names]
+        sets = [[load_label_png(osp.join(d, f'{n}.png')) for n in names]
                 for d in (args.walk, args.final, args.other)]
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(f'error: {e}')

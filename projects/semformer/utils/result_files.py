@@ -93,3 +93,17 @@ def save_label_png(path, label, palette=None):
     atomically."""
     img = palette_png(label, palette)
     write_atomic(path, lambda f: img.save(f, format='PNG'))
+
+
+def load_label_png(path):
+    """An (H, W) uint8 label map from a single-channel PNG (indexed or grey), the
+    counterpart of :func:`save_label_png`. A missing file is a
+    ``FileNotFoundError``, a multi-channel image a ``ValueError``, both naming it."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path} not found')
+    with Image.open(path) as img:
+        label = np.array(img)
+    if label.ndim != 2:
+        raise ValueError(f'{path} has shape {label.shape}; a label map is a '
+                         'single-channel PNG of class indices')
+    return label
