@@ -73,3 +73,12 @@ def test_unlabelled_pixels_are_left_out_as_the_chain_scores_them():
     pred = square()
     pred[3, :] = 255  # 4 background pixels unlabelled
     assert tool.miou([(pred, gt)], 2) == pytest.approx(100)
+
+
+def test_cli_names_a_missing_or_empty_split(tmp_path):
+    with pytest.raises(SystemExit, match='train.txt does not exist'):
+        tool.main([str(tmp_path), '--walk', 'a', '--final', 'b', '--other', 'c'])
+    (tmp_path / 'ImageSets' / 'Segmentation').mkdir(parents=True)
+    (tmp_path / 'ImageSets' / 'Segmentation' / 'train.txt').write_text('\n')
+    with pytest.raises(SystemExit, match='train.txt lists no image'):
+        tool.main([str(tmp_path), '--walk', 'a', '--final', 'b', '--other', 'c'])

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from mmseg.evaluation import IoUMetric
 
+from semformer.datasets.image_label_folder import read_split_ids, split_file_path
 from semformer.utils.result_files import load_label_png
 
 
@@ -78,11 +79,10 @@ def main(argv=None):
     parser.add_argument('--shifts', type=int, nargs='+', default=[1, 2])
     parser.add_argument('--work-size', type=int, default=64)
     args = parser.parse_args(argv)
-    split = osp.join(args.data_root, 'ImageSets', 'Segmentation', f'{args.split}.txt')
+    split = split_file_path(args.data_root, args.split)
     if not osp.isfile(split):
         raise SystemExit(f'error: no split file {split}')
-    with open(split) as f:
-        names = [line.split()[0] for line in f if line.split()]
+    names = read_split_ids(split)
     if not names:
         raise SystemExit(f'error: {split} lists no image')
     try:

@@ -67,8 +67,11 @@ def main(argv=None):
     parser.add_argument('--split', default='train')
     parser.add_argument('--flood', type=float, default=0.5)
     args = parser.parse_args(argv)
+    split = split_file_path(args.data_root, args.split)
     try:
-        names = read_split_ids(split_file_path(args.data_root, args.split))
+        names = read_split_ids(split)
+        if not names:
+            raise ValueError(f'{split} lists no image')
         gts = [load_label_png(osp.join(args.data_root, 'SegmentationClass', f'{n}.png'))
                for n in names]
         sets = [[load_label_png(osp.join(d, f'{n}.png')) for n in names]
