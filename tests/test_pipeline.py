@@ -256,8 +256,20 @@ def test_the_main_chain_points_every_config_at_its_run(tmp_path):
     assert stages['upper_bound'].inputs() == ['data']
     assert {n: s.score for n, s in stages.items() if s.score} == dict(
         upper_bound='mIoU', upper_bound_tta='mIoU', crf='pseudo/mIoU', par='pseudo/mIoU',
-        seeds='pseudo/mIoU', rw='pseudo/mIoU', rw_crf='pseudo/mIoU',
-        threshold='pseudo/mIoU', seg='mIoU', seg_tta='mIoU')
+        seeds='pseudo/mIoU', threshold='pseudo/mIoU', seg='mIoU', seg_tta='mIoU')
+    # one walk for two labellings: the random walk + CRF stage also writes the walk's
+    # labels (before its CRF, the last of its two refiners), scored in two rows
+    assert 'rw' not in stages and stages['rw_crf'].partial_out
+    assert 'model.partial_refiners=1' in stages['rw_crf'].options
+    rows = stages['rw_crf'].summary(
+        {'pseudo/mIoU': 64.2, 'pseudo/FP': 1, 'pseudo/FN': 2, 'pseudo/labelled': 100,
+         'pseudo/partial/mIoU': 55.0, 'pseudo/partial/FP': 3, 'pseudo/partial/FN': 4,
+         'pseudo/partial/labelled': 100}, {})
+    assert rows == [
+        ('4 pseudo labels: AffinityNet random walk',
+         'mIoU 55.0 (FP 3.0, FN 4.0, 100 % labelled)', 55.0),
+        ('4 pseudo labels: random walk + dense CRF',
+         'mIoU 64.2 (FP 1.0, FN 2.0, 100 % labelled)', 64.2)]
     # the multi-scale + flip tests: of the upper bound's and of the last network's
     # checkpoints, the latter related to the former (not to the single-scale bound)
     for name, trained in (('upper_bound_tta', 'upper_bound'), ('seg_tta', 'seg')):
@@ -283,8 +295,12 @@ def test_the_main_chain_points_every_config_at_its_run(tmp_path):
     for s in stages.values():
         assert s.config is None or osp.isfile(osp.join(REPO, s.config)), s.config
     # every role runs its own config (the two DeepLabV3+ stages and the upper bound
-    # share the segmentation network's)
-    assert {k: stages[k].config for k in SYNTHETIC} == SYNTHETIC
+    # share the segmentation network's; the random walk's labels come from the random
+    # walk + CRF run, its config draws the figure's walk)
+    assert {k: stages[k].config for k in SYNTHETIC if k != 'rw'} == \
+        {k: c for k, c in SYNTHETIC.items() if k != 'rw'}
+    figure_configs = [c for c, _ in stages['overlays'].kwargs['labels']]
+    assert SYNTHETIC['rw'] in figure_configs
     assert stages['upper_bound'].config == stages['seg_tta'].config == SYNTHETIC['seg']
     # the CAMs' val threshold sets the background of every labelling of the maps;
     # the walked maps keep their config's (the authors' 0.25), in the figure too
@@ -292,7 +308,8 @@ def test_the_main_chain_points_every_config_at_its_run(tmp_path):
     figure = dict(zip([r for r, _ in REFINEMENTS], stages['overlays'].kwargs['labels']))
     for role, _ in REFINEMENTS:
         walked = role in ('rw', 'rw_crf')
-        for options in (stages[role].options, figure[role][1]):
+        for options in ([figure[role][1]] if role == 'rw' else
+                        (stages[role].options, figure[role][1])):
             assert (threshold in options) is not walked, role
             assert ('model.refiners.0.checkpoint={affinity.checkpoint}' in options) is walked
 
@@ -313,7 +330,11 @@ def test_the_segmentation_network_trains_on_the_chosen_pseudo_labels(tmp_path):
     assert stages['seg'].inputs() == ['par']
     assert stages['seg'].title == '5 DeepLabV3+ on the PAR labels'
     # every refinement still runs and is scored
-    assert {'threshold', 'crf', 'par', 'seeds', 'affinity', 'rw', 'rw_crf'} <= set(stages)
+    assert {'threshold', 'crf', 'par', 'seeds', 'affinity', 'rw_crf'} <= set(stages)
+    # the random walk's labels: those the random walk + CRF stage writes before its CRF
+    stages, labels = seg(seg_labels='rw')
+    assert [o.split('=')[1] for o in labels] == ['{rw_crf.partial_dir}']
+    assert stages['seg'].inputs() == ['rw_crf']
     with pytest.raises(ValueError, match="seg_labels 'gt': not one of threshold, crf"):
         seg(seg_labels='gt')
     assert set(SEG_LABELS) == {role for role, _ in REFINEMENTS}
@@ -369,7 +390,7 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
     assert 'the images are .png files' in proc.stdout
     assert 'runs at a long side of about 64 px' in proc.stdout
     assert '2 image(s) have no object class in their labels' in proc.stdout
-    assert '[stage 16/16] overlays of val images' in proc.stdout
+    assert '[stage 15/15] overlays of val images' in proc.stdout
     report = json.loads(open(osp.join(work, 'results.json')).read())
     rows = {r['stage']: r for r in report['rows']}
     assert rows['dataset check']['result'].startswith('46 images, 5 classes')
@@ -379,8 +400,8 @@ def test_the_chain_runs_on_a_user_folder_then_reuses_it(tmp_path):
         assert 0 < float(r['result'].split()[1]) <= 100, r
 
     train_ids = open(osp.join(voc, 'ImageSets/Segmentation/train.txt')).read().split()
-    for name in ('threshold', 'rw_crf'):
-        out = osp.join(work, name, 'out')
+    for name, folder in (('threshold', 'out'), ('rw_crf', 'out'), ('rw_crf', 'partial')):
+        out = osp.join(work, name, folder)
         assert sorted(os.listdir(out)) == sorted(i + '.png' for i in train_ids)
         label = np.asarray(Image.open(osp.join(out, train_ids[0] + '.png')))
         assert label.shape == (96, 96)
@@ -677,7 +698,7 @@ def test_classifier_configs_are_told_apart_by_what_they_train_on():
                     'afa/afa_vit-t8_1xb16-500_synthetic-64x64.py',
                     'toco/toco_vit-t8_1xb16-500_synthetic-64x64.py')  # PackToCoInputs
     masks = ('affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py',
-             'deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py',
+             'deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py',
              'pseudo_label/crf_semformer_synthetic.py')
     for name in image_labels + masks:
         cfg = load(osp.join(REPO, 'configs', name))

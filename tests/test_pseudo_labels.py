@@ -222,6 +222,63 @@ def test_generator_refines_at_work_size_and_labels_at_the_image_size():
         MODELS.build(dict(type='PseudoLabelGenerator', work_size=0))
 
 
+class _Raise(torch.nn.Module):
+    """A refiner that adds ``amount`` to one score channel."""
+
+    def __init__(self, channel, amount):
+        super().__init__()
+        self.channel, self.amount = channel, amount
+
+    def forward(self, image, scores):
+        scores = scores.clone()
+        scores[self.channel] += self.amount
+        return scores
+
+
+def test_generator_gives_the_labels_before_the_last_refiners_too():
+    # three pixels; scores (class 2, class 5): (0.9, 0.1), (0.2, 0.25), (0.1, 0.6),
+    # background 0.3
+    cams = torch.tensor([[[0.9, 0.2, 0.1]], [[0.1, 0.25, 0.6]]])
+    keys = torch.tensor([2, 5])
+    gen = MODELS.build(dict(type='PseudoLabelGenerator', bg_threshold=0.3,
+                            partial_refiners=1,
+                            refiners=[dict(type='DenseCRF'), dict(type='DenseCRF')]))
+    assert gen.partial_refiners == 1
+    # refiner 1 lifts class 2 by 0.2 everywhere, refiner 2 lifts class 5 by 0.5
+    gen.refiners = torch.nn.ModuleList([_Raise(1, 0.2), _Raise(2, 0.5)])
+    partial, final = gen.labels(torch.zeros(3, 1, 3), cams, keys)
+    # after refiner 1: (1.1, 0.1), (0.4, 0.25), (0.3, 0.6)
+    assert partial.tolist() == [[2, 2, 5]]
+    # after refiner 2: (1.1, 0.6), (0.4, 0.75), (0.3, 1.1)
+    assert final.tolist() == [[2, 5, 5]]
+    assert torch.equal(gen.label(torch.zeros(3, 1, 3), cams, keys), final)
+    # the same labels as two generators, one with the first refiner only
+    first = MODELS.build(dict(type='PseudoLabelGenerator', bg_threshold=0.3))
+    first.refiners.append(_Raise(1, 0.2))
+    assert torch.equal(first.label(torch.zeros(3, 1, 3), cams, keys), partial)
+    # combined with a confident background, both labellings are combined
+    # ('agree'): at background 0.5 the partial labelling's second pixel is background
+    gen.confident_bg_threshold = 0.5
+    partial, final = gen.labels(torch.zeros(3, 1, 3), cams, keys)
+    assert partial.tolist() == [[2, 255, 5]] and final.tolist() == [[2, 5, 5]]
+    # predict sets both fields
+    sample = SegDataSample()
+    sample.cams = cams
+    sample.cam_keys = keys
+    gen.predict(torch.zeros(1, 3, 1, 3), [sample])
+    assert sample.pred_sem_seg_partial.data.tolist() == [[[2, 255, 5]]]
+    assert sample.pred_sem_seg.data.tolist() == [[[2, 5, 5]]]
+    # an image without object classes: background in both
+    empty = gen.labels(torch.zeros(3, 1, 2), torch.zeros(0, 1, 2),
+                       torch.zeros(0, dtype=torch.long))
+    assert [e.tolist() for e in empty] == [[[0, 0]], [[0, 0]]]
+    # a partial labelling needs refiners on both sides of it
+    for n in (0, 2):
+        with pytest.raises(ValueError, match='partial_refiners must be between 1 and'):
+            MODELS.build(dict(type='PseudoLabelGenerator', partial_refiners=n,
+                              refiners=[dict(type='DenseCRF'), dict(type='DenseCRF')]))
+
+
 def test_label_png_is_a_voc_palette_png(tmp_path):
     label = np.array([[0, 1, 6], [255, 3, 0]], np.int64)
     path = str(tmp_path / 'a.png')
@@ -260,6 +317,28 @@ def test_label_metric_counts_iou_fp_fn_and_coverage():
     assert m['mIoU'] == pytest.approx(100 * (0.5 + 0.5 + 1) / 3)
     assert m['FP'] == pytest.approx(100 * (0 + 0.5 + 0) / 3)
     assert m['FN'] == pytest.approx(100 * (0.5 + 0 + 0) / 3)
+
+
+def test_label_metric_scores_partial_labels_apart():
+    metric = PseudoLabelMetric()
+    metric.dataset_meta = dict(classes=('background', 'a'))
+    gt = torch.tensor([[0, 0, 1, 1]])
+
+    def sample(pred, partial=None):
+        s = dict(gt_sem_seg=dict(data=gt[None]), pred_sem_seg=dict(data=pred[None]))
+        if partial is not None:
+            s['pred_sem_seg_partial'] = dict(data=partial[None])
+        return s
+
+    metric.process({}, [sample(torch.tensor([[0, 0, 1, 1]]), torch.tensor([[0, 1, 1, 255]]))])
+    m = metric.compute_metrics(metric.results)
+    assert m['mIoU'] == pytest.approx(100) and m['labelled'] == pytest.approx(100)
+    # partial: bg tp 1, union 2; a: tp 1, union 2 (the ignored pixel left out)
+    assert m['partial/mIoU'] == pytest.approx(50) and m['partial/labelled'] == 75
+    assert m['partial/IoU.a'] == pytest.approx(50)
+    metric.process({}, [sample(gt)])  # one sample without partial labels
+    with pytest.raises(ValueError, match='some samples hold partial label maps'):
+        metric.compute_metrics(metric.results)
 
 
 def test_label_png_round_trip_and_errors(tmp_path):

@@ -129,6 +129,36 @@ def test_killed_cam_run_resumes_to_the_uninterrupted_result(synthetic_root, cam_
     assert first == {n: open(osp.join(labels, n), 'rb').read() for n in os.listdir(labels)}
     assert metric(log2, 'pseudo/mIoU') == metric(log, 'pseudo/mIoU')
 
+    # two labellings in one run (CRF, then CRF again): the partial ones are the
+    # one-CRF labels above, file for file; an image missing in either folder is redone
+    two = tmp_path / 'two_crfs.py'
+    two.write_text(f"_base_ = ['{LABELS}']\n"
+                   "model = dict(refiners=[{{_base_.crf}}, {{_base_.crf}}], "
+                   "partial_refiners=1)\n")
+    final, partial = str(tmp_path / 'final'), str(tmp_path / 'partial')
+
+    def two_crfs(work):
+        return run([sys.executable, 'tools/test.py', str(two), '--work-dir',
+                    str(tmp_path / work)] + label_opts[:3]
+                   + [f'test_cfg.out_dir={final}', f'test_cfg.partial_out_dir={partial}']
+                   + label_opts[4:])
+
+    def read(folder):
+        return {n: open(osp.join(folder, n), 'rb').read() for n in os.listdir(folder)}
+
+    log3 = two_crfs('t1')
+    assert '24 files written' in log3
+    assert read(partial) == first and sorted(read(final)) == sorted(first)
+    assert metric(log3, 'pseudo/partial/mIoU') == metric(log, 'pseudo/mIoU')
+    both = read(final)
+    os.remove(osp.join(final, sorted(first)[3]))
+    os.remove(osp.join(partial, sorted(first)[7]))
+    log4 = two_crfs('t2')
+    assert '2 files written (2 by rank), 22 found done' in log4
+    assert read(partial) == first and read(final) == both
+    for key in ('pseudo/mIoU', 'pseudo/partial/mIoU'):
+        assert metric(log4, key) == metric(log3, key)
+
 
 def test_two_processes_write_every_image_exactly_once(synthetic_root, cam_checkpoint,
                                                       tmp_path):

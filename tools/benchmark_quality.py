@@ -31,7 +31,7 @@ from semformer.apis.report import write_table
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CAAE = 'configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py'
 CRF = 'configs/pseudo_label/crf_semformer_synthetic.py'
-SEG = 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'
+SEG = 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py'
 METHODS = {  # name: (what, config)
     'semformer': ('SemFormer (CRA maps)',
                   'configs/semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py'),

@@ -34,7 +34,7 @@ SYNTHETIC = dict(
     affinity='configs/affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py',
     rw='configs/pseudo_label/rw_affinitynet-vit-t8_synthetic.py',
     rw_crf='configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py',
-    seg='configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py',
+    seg='configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py',
 )
 VOC = dict(
     caae='configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py',
@@ -60,6 +60,17 @@ REFINEMENTS = [  # role, what it is
 #: the labels the small chain's DeepLabV3+ can train on, by role, as its stage names them
 SEG_LABELS = dict(threshold='thresholded CAM', crf='dense CRF', par='PAR',
                   seeds='confident-region', rw='random walk', rw_crf='random walk + CRF')
+#: roles whose labels another role's stage writes as its partial labels (the labels
+#: before its last refiners): the random walk's, by the random walk + CRF stage, so
+#: the chain walks once for both
+PARTIAL_OF = dict(rw='rw_crf')
+
+
+def label_dir(role: str) -> str:
+    """The template of the folder holding a refinement role's pseudo labels."""
+    if role in PARTIAL_OF:
+        return f'{{{PARTIAL_OF[role]}.partial_dir}}'
+    return f'{{{role}.out_dir}}'
 
 
 def _f(metrics: dict, key: str) -> float:
@@ -89,12 +100,21 @@ def cam_summary(split: str) -> Callable[[dict, dict], list]:
     return summary
 
 
-def pseudo_summary(metrics: dict, outputs: dict) -> str:
-    if 'pseudo/mIoU' not in metrics:
+def pseudo_summary(metrics: dict, outputs: dict, prefix: str = 'pseudo/') -> str:
+    if prefix + 'mIoU' not in metrics:
         return ''
-    return (f'mIoU {_f(metrics, "pseudo/mIoU"):.1f} (FP {_f(metrics, "pseudo/FP"):.1f}, '
-            f'FN {_f(metrics, "pseudo/FN"):.1f}, '
-            f'{_f(metrics, "pseudo/labelled"):.0f} % labelled)')
+    return (f'mIoU {_f(metrics, prefix + "mIoU"):.1f} (FP {_f(metrics, prefix + "FP"):.1f}, '
+            f'FN {_f(metrics, prefix + "FN"):.1f}, '
+            f'{_f(metrics, prefix + "labelled"):.0f} % labelled)')
+
+
+def partial_summary(partial: str, final: str) -> Callable[[dict, dict], list]:
+    """Rows of a stage that writes two labellings: ``(title, cell, score)`` of
+    the partial labels (``pseudo/partial/``), then of the final ones."""
+    def summary(metrics, outputs):
+        return [(title, pseudo_summary(metrics, outputs, prefix), metrics.get(prefix + 'mIoU'))
+                for title, prefix in ((partial, 'pseudo/partial/'), (final, 'pseudo/'))]
+    return summary
 
 
 def seg_summary(metrics: dict, outputs: dict) -> str:
@@ -178,19 +198,33 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
             return ['model.refiners.0.checkpoint={affinity.checkpoint}']
         return list(threshold)
 
+    titles = dict(REFINEMENTS)
     for role, what in REFINEMENTS:
         if role == 'rw':
             stages.append(Stage(
                 'affinity', '4 AffinityNet on the confident seeds', 'train',
                 c['affinity'], options=b.options(c['affinity'],
                                                  train_labels='{seeds.out_dir}')))
-        stages.append(Stage(
-            role, f'4 pseudo labels: {what}', 'test', c[role], out_dir=True,
-            options=b.options(c[role], refine_options(role), cam_dir='{cams.out_dir}'),
-            summary=pseudo_summary, score='pseudo/mIoU'))
+        if role in PARTIAL_OF:
+            continue  # written by the stage of PARTIAL_OF[role]
+        partial = [r for r, whole in PARTIAL_OF.items() if whole == role]
+        options = b.options(c[role], refine_options(role), cam_dir='{cams.out_dir}')
+        if partial:  # one run, two labellings: e.g. the walk, then the walk + CRF
+            # the partial role's config runs the first refiners of this one's
+            count = len(b.cfg(c[partial[0]])['model']['refiners'])
+            stages.append(Stage(
+                role, f'4 {titles[partial[0]]} and {what} (one run)', 'test', c[role],
+                out_dir=True, partial_out=True,
+                options=options + [f'model.partial_refiners={count}'],
+                summary=partial_summary(f'4 pseudo labels: {titles[partial[0]]}',
+                                        f'4 pseudo labels: {what}')))
+        else:
+            stages.append(Stage(
+                role, f'4 pseudo labels: {what}', 'test', c[role], out_dir=True,
+                options=options, summary=pseudo_summary, score='pseudo/mIoU'))
     stages.append(Stage(
         'seg', f'5 DeepLabV3+ on the {SEG_LABELS[seg_labels]} labels', 'train', c['seg'],
-        options=b.options(c['seg'], train_labels=f'{{{seg_labels}.out_dir}}'),
+        options=b.options(c['seg'], train_labels=label_dir(seg_labels)),
         summary=seg_summary, score='mIoU'))
     def tta_stage(name: str, title: str, trained: str, reference: Optional[str]):
         # the multi-scale + flip test of a DeepLabV3+ stage's checkpoint, its

@@ -63,6 +63,10 @@ class Stage:
         out_dir (bool): a ``'test'`` stage writes one file per image into
             ``<stage>/out`` (``test_cfg.out_dir``); its output ``out_dir``.
             Defaults to False.
+        partial_out (bool): with ``out_dir``, also the partial labels of a
+            ``PseudoLabelGenerator`` with ``partial_refiners`` into
+            ``<stage>/partial`` (``test_cfg.partial_out_dir``); its output
+            ``partial_dir``. Defaults to False.
         func (callable, optional): for ``'call'``: ``func(stage_dir, **kwargs)``
             returning a dict of outputs (JSON-serialisable), may hold ``metrics``.
             Defaults to None.
@@ -97,6 +101,7 @@ class Stage:
     checkpoint: Optional[str] = None
     options: Sequence[str] = ()
     out_dir: bool = False
+    partial_out: bool = False
     func: Optional[Callable[..., dict]] = None
     kwargs: Dict[str, Any] = field(default_factory=dict)
     always: bool = False
@@ -114,6 +119,8 @@ class Stage:
         if self.kind not in ('train', 'test', 'call'):
             raise ValueError(f'stage {self.name!r}: kind must be train, test or call, '
                              f'got {self.kind!r}')
+        if self.partial_out and not self.out_dir:
+            raise ValueError(f'stage {self.name!r}: partial_out goes with out_dir')
         if self.kind == 'call' and self.func is None:
             raise ValueError(f"stage {self.name!r}: a 'call' stage needs func")
         if self.kind != 'call' and not self.config:
@@ -386,6 +393,8 @@ class PipelineRunner:
         if stage.config:
             parts['config'] = config_digest(self._path(stage.config),
                                             options + self._train_options(stage))
+        if stage.partial_out:  # only when set: the other stages keep their fingerprints
+            parts['partial_out'] = True
         if stage.kind == 'call':
             parts['func'] = f'{stage.func.__module__}.{stage.func.__qualname__}'
         return _digest(parts)
@@ -482,7 +491,7 @@ class PipelineRunner:
 
     @staticmethod
     def _outputs_exist(record: dict) -> bool:
-        for key in ('checkpoint', 'out_dir'):
+        for key in ('checkpoint', 'out_dir', 'partial_dir'):
             path = record.get('outputs', {}).get(key)
             if path and not osp.exists(path):
                 return False
@@ -514,6 +523,9 @@ class PipelineRunner:
         if stage.out_dir:
             outputs['out_dir'] = osp.join(sdir, 'out')
             options.append(f'test_cfg.out_dir={outputs["out_dir"]}')
+        if stage.partial_out:
+            outputs['partial_dir'] = osp.join(sdir, 'partial')
+            options.append(f'test_cfg.partial_out_dir={outputs["partial_dir"]}')
         cmd = self._launch('test', config, stage, self.resolve(stage.checkpoint))
         cmd += ['--work-dir', sdir, '--metrics-json', metrics_path, *stage.args]
         if options:

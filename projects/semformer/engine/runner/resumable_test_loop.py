@@ -34,20 +34,31 @@ class ResumableTestLoop(TestLoop):
         save (str): ``'cams'``: ``<id>.npz`` with the image-level classes' maps (see
             :func:`save_cams`; ``pred_cams`` and, if present, ``pred_cams_plain``);
             ``'labels'``: ``<id>.png``, ``pred_sem_seg`` as a palette PNG.
+        partial_out_dir (str, optional): with ``save='labels'``, the folder for
+            ``pred_sem_seg_partial`` (``PseudoLabelGenerator``'s
+            ``partial_refiners``), written the same way; an image is done when
+            both of its files exist. Defaults to None.
     """
 
     SUFFIX = dict(cams='.npz', labels='.png')
 
-    def __init__(self, runner, dataloader, evaluator, out_dir, save='cams', fp16=False):
+    def __init__(self, runner, dataloader, evaluator, out_dir, save='cams', fp16=False,
+                 partial_out_dir=None):
         super().__init__(runner, dataloader, evaluator, fp16=fp16)
         if save not in self.SUFFIX:
             raise ValueError(f'save must be one of {list(self.SUFFIX)}, got {save!r}')
+        if partial_out_dir is not None and save != 'labels':
+            raise ValueError("partial_out_dir goes with save='labels'")
         self.out_dir, self.save = out_dir, save
+        self.partial_out_dir = partial_out_dir
         self.palette = self.dataloader.dataset.metainfo.get('palette') or []
         self.num_classes = len(self.dataloader.dataset.metainfo['classes'])
 
-    def path(self, img_path):
-        return osp.join(self.out_dir, image_id(img_path) + self.SUFFIX[self.save])
+    def path(self, img_path, out_dir=None):
+        return osp.join(out_dir or self.out_dir, image_id(img_path) + self.SUFFIX[self.save])
+
+    def out_dirs(self):
+        return [d for d in (self.out_dir, self.partial_out_dir) if d is not None]
 
     def run(self):
         self.runner.call_hook('before_test')
@@ -56,10 +67,13 @@ class ResumableTestLoop(TestLoop):
         rank, world = get_dist_info()
         dataset = self.dataloader.dataset
         if rank == 0:
-            os.makedirs(self.out_dir, exist_ok=True)
-            for tmp in glob.glob(osp.join(self.out_dir, '*.tmp*')):
-                os.remove(tmp)  # left by a killed run
-            done = set(os.listdir(self.out_dir))
+            listings = []
+            for out_dir in self.out_dirs():
+                os.makedirs(out_dir, exist_ok=True)
+                for tmp in glob.glob(osp.join(out_dir, '*.tmp*')):
+                    os.remove(tmp)  # left by a killed run
+                listings.append(set(os.listdir(out_dir)))
+            done = set.intersection(*listings)  # done: written to every folder
         else:
             done = None
         # every rank decides from the same listing, taken before anyone writes
@@ -129,6 +143,14 @@ class ResumableTestLoop(TestLoop):
                 stored[keys] = quantise(maps[keys]).astype(np.float32) / 255
                 pred.set_field(PixelData(data=torch.from_numpy(stored)), 'pred_' + name)
         elif owned:
+            if self.partial_out_dir is not None:
+                if 'pred_sem_seg_partial' not in pred:
+                    raise KeyError('partial_out_dir is set, but the model gives no '
+                                   'pred_sem_seg_partial (set PseudoLabelGenerator\'s '
+                                   'partial_refiners)')
+                save_label_png(self.path(pred.metainfo['img_path'], self.partial_out_dir),
+                               pred.pred_sem_seg_partial.data[0].cpu().numpy(),
+                               self.palette)
             label = pred.pred_sem_seg.data[0].cpu().numpy()
             save_label_png(self.path(pred.metainfo['img_path']), label, self.palette)
         if owned:
@@ -147,9 +169,13 @@ class ResumableTestLoop(TestLoop):
             if scores is not None:
                 sample.pred_image_scores = torch.from_numpy(scores)
         else:
-            label = np.asarray(Image.open(path))
-            sample.set_field(PixelData(data=torch.from_numpy(label.astype(np.int64))[None]),
-                             'pred_sem_seg')
+            fields = [('pred_sem_seg', path)]
+            if self.partial_out_dir is not None:
+                fields.append(('pred_sem_seg_partial',
+                               self.path(sample.metainfo['img_path'], self.partial_out_dir)))
+            for name, file in fields:
+                label = np.asarray(Image.open(file)).astype(np.int64)
+                sample.set_field(PixelData(data=torch.from_numpy(label)[None]), name)
         if self.owner.get(sample.metainfo['img_path']) == self.rank:
             self.counts['reused'] += 1
         return sample

@@ -42,7 +42,9 @@ class PseudoLabelMetric(BaseMetric):
     Pixels labelled ``ignore_index`` in the prediction are left out and reported
     as coverage: ``labelled`` = % of scored ground-truth pixels that carry a label.
     Reports mIoU, FP and FN (class means of ``(P - TP) / union`` and ``(T - TP) /
-    union``, as :class:`CAMMetric`) and the per-class IoU, in %.
+    union``, as :class:`CAMMetric`) and the per-class IoU, in %. Samples that also
+    hold ``pred_sem_seg_partial`` (``PseudoLabelGenerator``'s ``partial_refiners``)
+    have those labels scored as well, under ``partial/`` (e.g. ``pseudo/partial/mIoU``).
     """
     default_prefix = 'pseudo'
 
@@ -54,10 +56,23 @@ class PseudoLabelMetric(BaseMetric):
         K = len(self.dataset_meta['classes'])
         for sample in data_samples:
             gt = sample['gt_sem_seg']['data'].squeeze(0).cpu()
-            pred = sample['pred_sem_seg']['data'].squeeze(0).cpu()
-            self.results.append(label_confusion(gt, pred, K, self.ignore_index))
+            result = {}
+            for field, key in (('pred_sem_seg', ''), ('pred_sem_seg_partial', 'partial/')):
+                if field in sample:
+                    pred = sample[field]['data'].squeeze(0).cpu()
+                    result[key] = label_confusion(gt, pred, K, self.ignore_index)
+            self.results.append(result)
 
     def compute_metrics(self, results):
+        metrics = OrderedDict()
+        for key, what in (('', 'label maps'), ('partial/', 'partial label maps')):
+            if any(key in r for r in results):
+                if not all(key in r for r in results):
+                    raise ValueError(f'some samples hold {what}, others do not')
+                metrics.update(self._summarise([r[key] for r in results], key, what))
+        return metrics
+
+    def _summarise(self, results, key, what):
         conf = torch.stack([c for c, _ in results]).sum(0)
         scored = sum(n for _, n in results)
         summary = CAMMetric.summarise(conf[None])
@@ -68,6 +83,6 @@ class PseudoLabelMetric(BaseMetric):
                                      summary['FP_class'], summary['FN_class']):
             table.add_row([name, f'{iou:.2f}', f'{fp:.2f}', f'{fn:.2f}'])
             metrics[f'IoU.{name}'] = iou
-        print_log(f'label maps ({metrics["labelled"]:.1f} % of pixels labelled):\n'
+        print_log(f'{what} ({metrics["labelled"]:.1f} % of pixels labelled):\n'
                   + table.get_string(), logger='current')
-        return metrics
+        return OrderedDict((key + k, v) for k, v in metrics.items())
