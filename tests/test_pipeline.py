@@ -314,6 +314,33 @@ def test_the_main_chain_points_every_config_at_its_run(tmp_path):
             assert ('model.refiners.0.checkpoint={affinity.checkpoint}' in options) is walked
 
 
+def test_a_partial_labelling_must_be_the_first_refiners_of_its_run():
+    from semformer.apis.chains import partial_refiner_count
+    crf, walk = dict(type='DenseCRF'), dict(type='BoundaryRandomWalk')
+
+    def cfg(*refiners, bg=0.25):
+        return dict(model=dict(type='PseudoLabelGenerator', bg_threshold=bg,
+                               refiners=list(refiners)))
+
+    assert partial_refiner_count(cfg(walk), cfg(walk, crf), 'a.py', 'b.py') == 1
+    assert partial_refiner_count(cfg(walk, crf), cfg(walk, crf, crf), 'a.py', 'b.py') == 2
+    for part, whole in ((cfg(crf), cfg(walk, crf)),  # not its first refiner
+                        (cfg(walk, bg=0.3), cfg(walk, crf)),  # another threshold
+                        (cfg(), cfg(walk, crf))):  # no refiner
+        with pytest.raises(ValueError, match='a.py does not label as the first refiners '
+                                             'of b.py'):
+            partial_refiner_count(part, whole, 'a.py', 'b.py')
+    with pytest.raises(ValueError, match='b.py has no refiner after those of a.py'):
+        partial_refiner_count(cfg(walk, crf), cfg(walk, crf), 'a.py', 'b.py')
+    with pytest.raises(ValueError, match='partial_out goes with out_dir'):
+        Stage('rw_crf', 'walk', 'test', config='c.py', partial_out=True)
+    # a finished stage whose partial labels were deleted is not reused as finished
+    stage = Stage('rw_crf', 'walk', 'test', config='c.py', out_dir=True, partial_out=True)
+    assert stage.partial_out
+    assert not PipelineRunner._outputs_exist(dict(outputs=dict(partial_dir='/nonexistent')))
+    assert PipelineRunner._outputs_exist(dict(outputs=dict(partial_dir=REPO)))
+
+
 def test_the_segmentation_network_trains_on_the_chosen_pseudo_labels(tmp_path):
     def seg(**kwargs):
         stages = {s.name: s for s in synthetic_chain(REPO, data_dir=str(tmp_path / 'd'),

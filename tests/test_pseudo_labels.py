@@ -257,17 +257,19 @@ def test_generator_gives_the_labels_before_the_last_refiners_too():
     first.refiners.append(_Raise(1, 0.2))
     assert torch.equal(first.label(torch.zeros(3, 1, 3), cams, keys), partial)
     # combined with a confident background, both labellings are combined
-    # ('agree'): at background 0.5 the partial labelling's second pixel is background
-    gen.confident_bg_threshold = 0.5
+    # each combined with its own labelling at the confident background 0.8 ('agree'):
+    # partial (1.1, 0.1) -> 2, (0.4, 0.25) -> bg, (0.3, 0.6) -> bg; final (1.1, 0.6)
+    # -> 2, (0.4, 0.75) -> bg, (0.3, 1.1) -> 5
+    gen.confident_bg_threshold = 0.8
     partial, final = gen.labels(torch.zeros(3, 1, 3), cams, keys)
-    assert partial.tolist() == [[2, 255, 5]] and final.tolist() == [[2, 5, 5]]
+    assert partial.tolist() == [[2, 255, 255]] and final.tolist() == [[2, 255, 5]]
     # predict sets both fields
     sample = SegDataSample()
     sample.cams = cams
     sample.cam_keys = keys
     gen.predict(torch.zeros(1, 3, 1, 3), [sample])
-    assert sample.pred_sem_seg_partial.data.tolist() == [[[2, 255, 5]]]
-    assert sample.pred_sem_seg.data.tolist() == [[[2, 5, 5]]]
+    assert sample.pred_sem_seg_partial.data.tolist() == [[[2, 255, 255]]]
+    assert sample.pred_sem_seg.data.tolist() == [[[2, 255, 5]]]
     # an image without object classes: background in both
     empty = gen.labels(torch.zeros(3, 1, 2), torch.zeros(0, 1, 2),
                        torch.zeros(0, dtype=torch.long))

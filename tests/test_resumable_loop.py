@@ -159,6 +159,20 @@ def test_killed_cam_run_resumes_to_the_uninterrupted_result(synthetic_root, cam_
     for key in ('pseudo/mIoU', 'pseudo/partial/mIoU'):
         assert metric(log4, key) == metric(log3, key)
 
+    # partial labels without a folder for them, or a folder without partial labels:
+    # refused before anything is written
+    for config, extra, error in (
+            (str(two), [], 'set test_cfg.partial_out_dir to keep them'),
+            (LABELS, [f'test_cfg.partial_out_dir={partial}'],
+             'the model gives no pred_sem_seg_partial')):
+        out = str(tmp_path / ('refused_' + osp.basename(config)))
+        proc = subprocess.run(
+            [sys.executable, 'tools/test.py', config, '--work-dir', str(tmp_path / 'r')]
+            + label_opts[:3] + [f'test_cfg.out_dir={out}'] + extra + label_opts[4:],
+            cwd=REPO, capture_output=True, text=True)
+        assert proc.returncode != 0 and error in proc.stderr, proc.stderr[-2000:]
+        assert not os.listdir(out)
+
 
 def test_two_processes_write_every_image_exactly_once(synthetic_root, cam_checkpoint,
                                                       tmp_path):

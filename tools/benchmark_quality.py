@@ -141,8 +141,8 @@ def main():
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--seg-iters', type=int, default=None,
-                        help="DeepLabV3+ iterations; default: its config's (2,000, as "
-                        'the main job)')
+                        help="DeepLabV3+ iterations; default: its config's (4,000 of "
+                        'batch 8, as the main job)')
     parser.add_argument('--num-train', type=int, default=2000)
     parser.add_argument('--num-val', type=int, default=300)
     parser.add_argument('--max-iters', type=int,

@@ -8,7 +8,7 @@ flooded images' labels taken from a second refinement (e.g. the dense CRF): the
 figure the walk would reach if it left those images as that refinement does.
 
     python tools/analysis/walk_flooding.py data/synthetic/VOC2012 \\
-        --walk work_dirs/pipeline/rw/out --final work_dirs/pipeline/rw_crf/out \\
+        --walk work_dirs/pipeline/rw_crf/partial --final work_dirs/pipeline/rw_crf/out \\
         --other work_dirs/pipeline/crf/out
 """
 import argparse

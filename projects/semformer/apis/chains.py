@@ -100,7 +100,26 @@ def cam_summary(split: str) -> Callable[[dict, dict], list]:
     return summary
 
 
+def partial_refiner_count(part: dict, whole: dict, part_path: str, whole_path: str) -> int:
+    """How many refiners of config ``whole``'s ``PseudoLabelGenerator`` label as
+    config ``part`` does: its whole refiner list, which must open ``whole``'s, with
+    the same other model settings (thresholds, ``work_size``); else a ValueError
+    naming both files."""
+    pm, wm = part['model'], whole['model']
+    refiners = list(pm.get('refiners', []))
+    same = {k: v for k, v in pm.items() if k != 'refiners'} == \
+        {k: v for k, v in wm.items() if k != 'refiners'}
+    if not refiners or list(wm.get('refiners', []))[:len(refiners)] != refiners or not same:
+        raise ValueError(f'{part_path} does not label as the first refiners of '
+                         f'{whole_path} do (refiners or other model settings differ), '
+                         'so that run cannot give its labels')
+    if len(refiners) >= len(wm['refiners']):
+        raise ValueError(f'{whole_path} has no refiner after those of {part_path}')
+    return len(refiners)
+
+
 def pseudo_summary(metrics: dict, outputs: dict, prefix: str = 'pseudo/') -> str:
+    """The report cell of a labelling scored under ``prefix``."""
     if prefix + 'mIoU' not in metrics:
         return ''
     return (f'mIoU {_f(metrics, prefix + "mIoU"):.1f} (FP {_f(metrics, prefix + "FP"):.1f}, '
@@ -109,8 +128,16 @@ def pseudo_summary(metrics: dict, outputs: dict, prefix: str = 'pseudo/') -> str
 
 
 def partial_summary(partial: str, final: str) -> Callable[[dict, dict], list]:
-    """Rows of a stage that writes two labellings: ``(title, cell, score)`` of
-    the partial labels (``pseudo/partial/``), then of the final ones."""
+    """The report rows of a stage that writes two labellings.
+
+    Args:
+        partial (str): the row title of the partial labels (``pseudo/partial/``).
+        final (str): the row title of the final ones (``pseudo/``).
+
+    Returns:
+        callable: ``summary(metrics, outputs)`` -> ``[(title, cell, score)]``,
+        the partial row first.
+    """
     def summary(metrics, outputs):
         return [(title, pseudo_summary(metrics, outputs, prefix), metrics.get(prefix + 'mIoU'))
                 for title, prefix in ((partial, 'pseudo/partial/'), (final, 'pseudo/'))]
@@ -210,8 +237,8 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
         partial = [r for r, whole in PARTIAL_OF.items() if whole == role]
         options = b.options(c[role], refine_options(role), cam_dir='{cams.out_dir}')
         if partial:  # one run, two labellings: e.g. the walk, then the walk + CRF
-            # the partial role's config runs the first refiners of this one's
-            count = len(b.cfg(c[partial[0]])['model']['refiners'])
+            count = partial_refiner_count(b.cfg(c[partial[0]]), b.cfg(c[role]),
+                                          c[partial[0]], c[role])
             stages.append(Stage(
                 role, f'4 {titles[partial[0]]} and {what} (one run)', 'test', c[role],
                 out_dir=True, partial_out=True,

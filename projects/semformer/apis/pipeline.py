@@ -63,10 +63,6 @@ class Stage:
         out_dir (bool): a ``'test'`` stage writes one file per image into
             ``<stage>/out`` (``test_cfg.out_dir``); its output ``out_dir``.
             Defaults to False.
-        partial_out (bool): with ``out_dir``, also the partial labels of a
-            ``PseudoLabelGenerator`` with ``partial_refiners`` into
-            ``<stage>/partial`` (``test_cfg.partial_out_dir``); its output
-            ``partial_dir``. Defaults to False.
         func (callable, optional): for ``'call'``: ``func(stage_dir, **kwargs)``
             returning a dict of outputs (JSON-serialisable), may hold ``metrics``.
             Defaults to None.
@@ -93,6 +89,10 @@ class Stage:
         gpus (int, optional): the most processes this stage uses (its config's
             layout, e.g. 1 for ``1xb8``); the run's ``gpus`` caps it. Defaults to
             None (the run's).
+        partial_out (bool): with ``out_dir``, also the partial labels of a
+            ``PseudoLabelGenerator`` with ``partial_refiners`` into
+            ``<stage>/partial`` (``test_cfg.partial_out_dir``); its output
+            ``partial_dir``. Defaults to False.
     """
     name: str
     title: str
@@ -101,7 +101,6 @@ class Stage:
     checkpoint: Optional[str] = None
     options: Sequence[str] = ()
     out_dir: bool = False
-    partial_out: bool = False
     func: Optional[Callable[..., dict]] = None
     kwargs: Dict[str, Any] = field(default_factory=dict)
     always: bool = False
@@ -112,6 +111,7 @@ class Stage:
     after: Sequence[str] = ()
     args: Sequence[str] = ()
     gpus: Optional[int] = None
+    partial_out: bool = False
 
     def __post_init__(self):
         if not self.name.isidentifier():

@@ -2,6 +2,7 @@
 import glob
 import os
 import os.path as osp
+from typing import List, Optional
 
 import numpy as np
 import torch
@@ -11,11 +12,10 @@ from mmengine.runner import TestLoop
 from mmengine.runner.amp import autocast
 from mmengine.structures import PixelData
 from mmseg.registry import LOOPS
-from PIL import Image
 from tqdm import tqdm
 
-from ...utils.result_files import (image_id, load_cams, load_image_scores, quantise, save_cams,
-                                   save_label_png)
+from ...utils.result_files import (image_id, load_cams, load_image_scores, load_label_png,
+                                   quantise, save_cams, save_label_png)
 
 
 @LOOPS.register_module()
@@ -49,15 +49,19 @@ class ResumableTestLoop(TestLoop):
             raise ValueError(f'save must be one of {list(self.SUFFIX)}, got {save!r}')
         if partial_out_dir is not None and save != 'labels':
             raise ValueError("partial_out_dir goes with save='labels'")
+        if partial_out_dir is not None and osp.abspath(partial_out_dir) == osp.abspath(out_dir):
+            raise ValueError(f'partial_out_dir and out_dir are the same folder, {out_dir}')
         self.out_dir, self.save = out_dir, save
         self.partial_out_dir = partial_out_dir
         self.palette = self.dataloader.dataset.metainfo.get('palette') or []
         self.num_classes = len(self.dataloader.dataset.metainfo['classes'])
 
-    def path(self, img_path, out_dir=None):
+    def path(self, img_path: str, out_dir: Optional[str] = None) -> str:
+        """The result file of an image in ``out_dir`` (default: ``self.out_dir``)."""
         return osp.join(out_dir or self.out_dir, image_id(img_path) + self.SUFFIX[self.save])
 
-    def out_dirs(self):
+    def out_dirs(self) -> List[str]:
+        """The folders every image is written to."""
         return [d for d in (self.out_dir, self.partial_out_dir) if d is not None]
 
     def run(self):
@@ -85,7 +89,8 @@ class ResumableTestLoop(TestLoop):
         self.rank, self.counts = rank, dict(written=0, reused=0)
         todo = sum(1 for path, owner in self.owner.items()
                    if owner == rank and not self.is_done(path))
-        self.bar = tqdm(total=todo, unit='img', desc=f'{self.save} -> {self.out_dir}',
+        self.bar = tqdm(total=todo, unit='img',
+                        desc=f'{self.save} -> {" + ".join(self.out_dirs())}',
                         disable=rank != 0, dynamic_ncols=True, mininterval=2)
         for idx, data_batch in enumerate(self.dataloader):
             self.run_iter(idx, data_batch)
@@ -93,7 +98,8 @@ class ResumableTestLoop(TestLoop):
         counts = all_gather_object(self.counts)
         print_log(f'{self.save}: {sum(c["written"] for c in counts)} files written '
                   f'({" + ".join(str(c["written"]) for c in counts)} by rank), '
-                  f'{sum(c["reused"] for c in counts)} found done, in {self.out_dir}',
+                  f'{sum(c["reused"] for c in counts)} found done, in '
+                  f'{" and ".join(self.out_dirs())}',
                   logger='current')
         barrier()
         metrics = self.evaluator.evaluate(len(dataset))
@@ -142,6 +148,10 @@ class ResumableTestLoop(TestLoop):
                 stored = np.zeros_like(maps)
                 stored[keys] = quantise(maps[keys]).astype(np.float32) / 255
                 pred.set_field(PixelData(data=torch.from_numpy(stored)), 'pred_' + name)
+        elif 'pred_sem_seg_partial' in pred and self.partial_out_dir is None:
+            # restored images would lack them: scored on part of the split
+            raise ValueError('the model gives partial labels (PseudoLabelGenerator\'s '
+                             'partial_refiners): set test_cfg.partial_out_dir to keep them')
         elif owned:
             if self.partial_out_dir is not None:
                 if 'pred_sem_seg_partial' not in pred:
@@ -174,7 +184,7 @@ class ResumableTestLoop(TestLoop):
                 fields.append(('pred_sem_seg_partial',
                                self.path(sample.metainfo['img_path'], self.partial_out_dir)))
             for name, file in fields:
-                label = np.asarray(Image.open(file)).astype(np.int64)
+                label = load_label_png(file).astype(np.int64)
                 sample.set_field(PixelData(data=torch.from_numpy(label)[None]), name)
         if self.owner.get(sample.metainfo['img_path']) == self.rank:
             self.counts['reused'] += 1

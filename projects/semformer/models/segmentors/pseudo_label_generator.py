@@ -103,6 +103,7 @@ class PseudoLabelGenerator(BaseSegmentor):
 
     @staticmethod
     def _index(scores, out_shape):
+        """(C, h, w) scores -> (h, w) arg-max, after resizing them to ``out_shape``."""
         if out_shape is not None and tuple(scores.shape[-2:]) != tuple(out_shape):
             scores = F.interpolate(scores[None], out_shape, mode='bilinear',
                                    align_corners=False)[0]
