@@ -48,7 +48,7 @@ def test_benchmark_runs_every_method_through_every_stage(tmp_path):
         with open(osp.join(work, key + '_seg_tta', 'stage.json')) as f:
             assert json.load(f)['metrics']['mIoU'] == r['final_tta']
         # the seed reached mmengine, and DeepLab trained on this run's labels
-        with open(osp.join(work, key + '_seg', 'deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py')) as f:
+        with open(osp.join(work, key + '_seg', 'deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py')) as f:
             dumped = f.read()
         assert f'seed={r["seed"]}' in dumped and f'{key}_crf/out' in dumped
     # nothing was written into the dataset

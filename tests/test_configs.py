@@ -39,7 +39,7 @@ def test_dataset_configs_build(name, voc_root, synthetic_root):
 
 @pytest.mark.parametrize('config', [
     'cam/cam_vit-t8_1xb16-500_synthetic-64x64.py',
-    'deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py'])
+    'deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'])
 def test_synthetic_configs_test_at_64_px_and_predict_at_the_image_size(config,
                                                                      synthetic_root):
     """The small chain's models see a 48 px image at the training scale (64 px) and
@@ -209,7 +209,7 @@ def test_synthetic_deeplabv3plus_takes_the_stems_stride2_map():
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
     cfg = Config.fromfile(osp.join(
-        REPO, 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py'))
+        REPO, 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'))
     init_default_scope('mmseg')
     backbone = MODELS.build(dict(cfg.model.backbone, init_cfg=None))
     backbone.eval()

@@ -725,7 +725,7 @@ def test_classifier_configs_are_told_apart_by_what_they_train_on():
                     'afa/afa_vit-t8_1xb16-500_synthetic-64x64.py',
                     'toco/toco_vit-t8_1xb16-500_synthetic-64x64.py')  # PackToCoInputs
     masks = ('affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py',
-             'deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py',
+             'deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py',
              'pseudo_label/crf_semformer_synthetic.py')
     for name in image_labels + masks:
         cfg = load(osp.join(REPO, 'configs', name))

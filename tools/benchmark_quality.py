@@ -31,7 +31,7 @@ from semformer.apis.report import write_table
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CAAE = 'configs/semformer/caae_vit-t8_1xb32-500_synthetic-64x64.py'
 CRF = 'configs/pseudo_label/crf_semformer_synthetic.py'
-SEG = 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py'
+SEG = 'configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py'
 METHODS = {  # name: (what, config)
     'semformer': ('SemFormer (CRA maps)',
                   'configs/semformer/semformer_vit-t8_1xb16-500_synthetic-64x64.py'),
@@ -141,8 +141,8 @@ def main():
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS))
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     parser.add_argument('--seg-iters', type=int, default=None,
-                        help="DeepLabV3+ iterations; default: its config's (4,000 of "
-                        'batch 8, as the main job)')
+                        help="DeepLabV3+ iterations; default: its config's (2,000, as "
+                        'the main job)')
     parser.add_argument('--num-train', type=int, default=2000)
     parser.add_argument('--num-val', type=int, default=300)
     parser.add_argument('--max-iters', type=int,

@@ -34,7 +34,7 @@ SYNTHETIC = dict(
     affinity='configs/affinitynet/affinitynet_vit-t8_1xb16-600_synthetic-64x64.py',
     rw='configs/pseudo_label/rw_affinitynet-vit-t8_synthetic.py',
     rw_crf='configs/pseudo_label/rw-crf_affinitynet-vit-t8_synthetic.py',
-    seg='configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb8-4k_synthetic-pseudo-label-64x64.py',
+    seg='configs/deeplabv3plus/deeplabv3plus_vit-t8_1xb16-2k_synthetic-pseudo-label-64x64.py',
 )
 VOC = dict(
     caae='configs/semformer/caae_deit-b-d_8xb8-33k_voc12aug-224x224.py',
