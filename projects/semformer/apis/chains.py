@@ -219,10 +219,11 @@ def semformer_small_chain(b: ChainBuilder, configs: Dict[str, str] = SYNTHETIC,
     threshold = ['model.bg_threshold={semformer.metrics[cam/threshold]}']
 
     def refine_options(role: str) -> List[str]:
-        # the CAMs' val threshold sets the background of the labellings of the
-        # maps; the walked maps keep their config's (the authors' 0.25)
+        # the CAMs' val threshold sets the background of every labelling, the
+        # walked maps' too (divided by their maximum, they share the CAMs' 0-1
+        # range; the authors' fixed 0.25 is their configs' for VOC)
         if role.startswith('rw'):
-            return ['model.refiners.0.checkpoint={affinity.checkpoint}']
+            return threshold + ['model.refiners.0.checkpoint={affinity.checkpoint}']
         return list(threshold)
 
     titles = dict(REFINEMENTS)
